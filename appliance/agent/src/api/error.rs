@@ -1,0 +1,63 @@
+//! Errors as the API answers them.
+
+use crate::agent::AgentError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lqx_api::{ErrorBody, ErrorCode};
+
+/// An error response: a status and the JSON envelope.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// An error with an explicit status, code and message.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody::new(code, message),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// Full chain of causes, so the operator sees why and not just what.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+impl From<AgentError> for ApiError {
+    fn from(err: AgentError) -> Self {
+        let (status, code) = match &err {
+            AgentError::Label(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue),
+            AgentError::Probe(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            AgentError::Store(_) | AgentError::Task(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+            }
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %chain(&err), "request failed");
+        }
+        Self::new(status, code, chain(&err))
+    }
+}

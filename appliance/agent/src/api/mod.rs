@@ -1,0 +1,195 @@
+//! The HTTP API: routes, error mapping, caller checks and the OpenAPI
+//! document generated from the same route definitions.
+
+pub mod error;
+mod host;
+mod json;
+pub mod peer;
+
+use crate::agent::Agent;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use error::ApiError;
+use lqx_api::ErrorCode;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Largest request body accepted. Every request of this API is small;
+/// anything bigger is a mistake or an attack.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "LimiQuantix host agent API",
+        description = "Served by lqxd on its local Unix socket (root only). Every error is \
+                       `{\"error\": {\"code\", \"message\"}}` with a 4xx/5xx status.",
+        license(name = "Apache-2.0"),
+    ),
+    tags((name = "host", description = "The host and its agent"))
+)]
+struct ApiDoc;
+
+fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(host::get_host))
+        .routes(routes!(host::get_agent))
+        .routes(routes!(host::get_labels, host::patch_labels))
+        .split_for_parts()
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = routes().1;
+    // The crate version would make the committed document churn on every
+    // release bump; the API has its own version in its paths.
+    doc.info.version = "v1".into();
+    doc
+}
+
+/// The OpenAPI document as the pretty JSON committed in docs/.
+pub fn openapi_json() -> String {
+    openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The API's router, with caller checks, body limits, JSON errors for
+/// unknown routes and methods, and panics turned into 500s.
+pub fn router(agent: Arc<Agent>, policy: peer::PeerPolicy) -> Router {
+    routes()
+        .0
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(policy, peer::check))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .with_state(agent)
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        format!("no route {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        format!("{} does not accept {method}", uri.path()),
+    )
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        "internal error while serving the request; nothing was changed",
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::Agent;
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use lqx_api::{AgentInfo, AgentMode, ErrorBody};
+    use lqx_host::FakeProbe;
+    use peer::{Peer, PeerPolicy};
+    use tower::ServiceExt;
+
+    fn agent(dir: &std::path::Path) -> Arc<Agent> {
+        let store = lqx_store::StateDir::open(dir).unwrap();
+        let info = AgentInfo {
+            version: "test".into(),
+            mode: AgentMode::Standalone,
+            pid: 1,
+            state_dir: dir.display().to_string(),
+            socket: "test.sock".into(),
+            address: None,
+            started_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let probe = Arc::new(FakeProbe::new(FakeProbe::sample("fake-host")));
+        Arc::new(Agent::open(store, info, probe).unwrap())
+    }
+
+    async fn call(router: Router, uid: Option<u32>, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let mut req = req;
+        if let Some(uid) = uid {
+            req.extensions_mut().insert(ConnectInfo(Peer {
+                uid: Some(uid),
+                pid: Some(1),
+            }));
+        }
+        let res = router.oneshot(req).await.unwrap();
+        let status = res.status();
+        (
+            status,
+            res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+        )
+    }
+
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn owner_and_root_are_served_others_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = router(agent(dir.path()), PeerPolicy { owner_uid: 1000 });
+        for uid in [0, 1000] {
+            let (status, body) = call(router.clone(), Some(uid), get("/v1/host")).await;
+            assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+            let host: lqx_api::HostInfo = serde_json::from_slice(&body).unwrap();
+            assert_eq!(host.facts.hostname, "fake-host");
+        }
+        for uid in [Some(1001), None] {
+            let (status, body) = call(router.clone(), uid, get("/v1/host")).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+            assert_eq!(err.error.code, ErrorCode::Forbidden);
+        }
+    }
+
+    #[tokio::test]
+    async fn probe_failure_is_503_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = lqx_store::StateDir::open(dir.path()).unwrap();
+        let probe = Arc::new(FakeProbe::new(FakeProbe::sample("h")));
+        probe.set(Err("netlink down".into()));
+        let agent = Agent::open(
+            store,
+            agent(tempfile::tempdir().unwrap().path()).info().clone(),
+            probe,
+        )
+        .unwrap();
+        let router = router(Arc::new(agent), PeerPolicy { owner_uid: 0 });
+        let (status, body) = call(router, Some(0), get("/v1/host")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert!(
+            err.error.message.contains("netlink down"),
+            "{}",
+            err.error.message
+        );
+    }
+
+    #[test]
+    fn openapi_lists_every_route() {
+        let doc = openapi();
+        let paths: Vec<_> = doc.paths.paths.keys().cloned().collect();
+        assert_eq!(paths, ["/v1/agent", "/v1/host", "/v1/host/labels"]);
+    }
+}

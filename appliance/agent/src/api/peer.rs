@@ -1,0 +1,94 @@
+//! Who is on the other end of the local socket, and whether they may use
+//! the API.
+
+use super::error::ApiError;
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::serve::IncomingStream;
+use lqx_api::ErrorCode;
+use tokio::net::UnixListener;
+
+/// The peer's credentials as the kernel reported them at connect time
+/// (`SO_PEERCRED`); `None` when the kernel would not say.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer {
+    /// The peer's user id.
+    pub uid: Option<u32>,
+    /// The peer's process id.
+    pub pid: Option<i32>,
+}
+
+impl Connected<IncomingStream<'_, UnixListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
+        match stream.io().peer_cred() {
+            Ok(cred) => Self {
+                uid: Some(cred.uid()),
+                pid: cred.pid(),
+            },
+            Err(_) => Self {
+                uid: None,
+                pid: None,
+            },
+        }
+    }
+}
+
+/// Who may use the local API: root, and the user the agent runs as (the
+/// socket's owner).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerPolicy {
+    /// The agent's own user id.
+    pub owner_uid: u32,
+}
+
+impl PeerPolicy {
+    /// Policy for this process.
+    pub fn for_this_process() -> Self {
+        Self {
+            owner_uid: nix::unistd::getuid().as_raw(),
+        }
+    }
+
+    /// Whether a peer with `uid` may call the API.
+    pub fn allows(&self, uid: Option<u32>) -> bool {
+        matches!(uid, Some(uid) if uid == 0 || uid == self.owner_uid)
+    }
+}
+
+/// Middleware refusing peers the policy does not allow. Requests without
+/// connection info (served in-process by tests) carry none and are refused
+/// too: the check fails closed.
+pub async fn check(
+    axum::extract::State(policy): axum::extract::State<PeerPolicy>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let peer = request.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0);
+    let uid = peer.and_then(|p| p.uid);
+    if policy.allows(uid) {
+        return Ok(next.run(request).await);
+    }
+    tracing::warn!(?uid, pid = ?peer.and_then(|p| p.pid), "refused API caller");
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        "the local API is for root and the agent's own user only",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        let policy = PeerPolicy { owner_uid: 1000 };
+        assert!(policy.allows(Some(0)));
+        assert!(policy.allows(Some(1000)));
+        assert!(!policy.allows(Some(1001)));
+        assert!(!policy.allows(None));
+    }
+}

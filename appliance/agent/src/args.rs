@@ -1,0 +1,53 @@
+//! Command-line flags of `lqxd`.
+
+use clap::{Parser, ValueEnum};
+use lqx_core::mode::ModeRequest;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// The LimiQuantix host agent.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "lqxd", version, about)]
+pub struct Args {
+    /// Directory of the agent's persistent state.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/lqx")]
+    pub state_dir: PathBuf,
+
+    /// Path of the local API socket (root only).
+    #[arg(long, value_name = "PATH", default_value = lqx_client::DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+
+    /// The host's own address: every network listener of the agent binds
+    /// here, so several agents can share one machine.
+    #[arg(long, value_name = "IP")]
+    pub address: Option<IpAddr>,
+
+    /// Whether to manage this host's systemd units and networking.
+    #[arg(long, value_enum, default_value_t = ModeArg::Auto)]
+    pub mode: ModeArg,
+
+    /// Print the OpenAPI document of the API and exit.
+    #[arg(long)]
+    pub print_openapi: bool,
+}
+
+/// `--mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Appliance mode when systemd is PID 1 and lqxd.service is installed.
+    Auto,
+    /// Manage the host (the appliance).
+    Appliance,
+    /// Manage no units and no host networking (tests, development).
+    Standalone,
+}
+
+impl From<ModeArg> for ModeRequest {
+    fn from(arg: ModeArg) -> Self {
+        match arg {
+            ModeArg::Auto => ModeRequest::Auto,
+            ModeArg::Appliance => ModeRequest::Appliance,
+            ModeArg::Standalone => ModeRequest::Standalone,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The LimiQuantix host agent, as a library so that tests and the
+//! benchmark can build its pieces; `main.rs` is a thin wrapper.
+//!
+//! - [`args`]: command-line flags.
+//! - [`agent`]: the agent's state and the operations the API exposes.
+//! - [`api`]: routes, errors, caller checks, OpenAPI.
+//! - [`socket`]: the local API socket.
+//! - [`logging`]: journald or stderr.
+
+pub mod agent;
+pub mod api;
+pub mod args;
+pub mod logging;
+pub mod socket;
+
+use anyhow::Context as _;
+use lqx_api::{AgentInfo, AgentMode};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Runs the agent until SIGTERM or SIGINT.
+pub async fn run(args: args::Args) -> anyhow::Result<()> {
+    logging::init();
+    let notifier = lqx_systemd::Notifier::from_env();
+    let facts = lqx_systemd::detect(&lqx_systemd::Probe::default());
+    let mode = lqx_core::mode::decide(args.mode.into(), facts);
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        ?mode,
+        state_dir = %args.state_dir.display(),
+        socket = %args.socket.display(),
+        address = ?args.address,
+        "starting"
+    );
+    if mode == AgentMode::Appliance && !facts.systemd_is_init {
+        tracing::warn!("appliance mode forced without systemd as PID 1");
+    }
+
+    let store = lqx_store::StateDir::open(&args.state_dir)?;
+    let info = AgentInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        mode,
+        pid: std::process::id(),
+        state_dir: args.state_dir.display().to_string(),
+        socket: args.socket.display().to_string(),
+        address: args.address,
+        started_at: OffsetDateTime::now_utc(),
+    };
+    let probe = Arc::new(lqx_host::SystemProbe::default());
+    let agent = Arc::new(agent::Agent::open(store, info, probe)?);
+    let host_id = agent.host_id().await;
+
+    let listener = socket::bind(&args.socket)?;
+    let router = api::router(
+        Arc::clone(&agent),
+        api::peer::PeerPolicy::for_this_process(),
+    );
+    let service = router.into_make_service_with_connect_info::<api::peer::Peer>();
+    let server = tokio::spawn(
+        axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .into_future(),
+    );
+    tracing::info!(%host_id, "serving the local API");
+    notifier.ready(&format!("host {host_id}: API on {}", args.socket.display()));
+    if let Some(period) = notifier.watchdog_period() {
+        tokio::spawn(watchdog(notifier.clone(), args.socket.clone(), period));
+    }
+
+    let result = server.await.context("API server task failed")?;
+    notifier.stopping();
+    let _ = std::fs::remove_file(&args.socket);
+    result.context("API server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Pings systemd's watchdog only while the API answers on its own socket:
+/// a wedged accept loop or runtime gets the agent restarted.
+async fn watchdog(notifier: lqx_systemd::Notifier, socket: std::path::PathBuf, period: Duration) {
+    let client = lqx_client::Client::unix(socket).with_timeout(period);
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        match client.agent().await {
+            Ok(_) => notifier.watchdog(),
+            Err(error) => tracing::warn!(%error, "self-check failed; not pinging the watchdog"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop the agent with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+}

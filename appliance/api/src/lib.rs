@@ -1,0 +1,22 @@
+//! Wire types of the LimiQuantix host agent (`lqxd`) API.
+//!
+//! Everything here is what crosses the API boundary: request and response
+//! bodies and the error envelope. The types carry serde and OpenAPI
+//! (utoipa) derives and nothing else: no I/O and no policy, so that the
+//! agent, the CLI and the console agree on one definition.
+
+pub mod agent;
+pub mod error;
+pub mod host;
+pub mod labels;
+
+pub use agent::{AgentInfo, AgentMode};
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use host::{
+    AddressFamily, AddressScope, CpuInfo, DefaultRoute, DnsInfo, HostFacts, HostInfo,
+    InterfaceAddress, KernelInfo, LinkState, LoadAverage, MemoryInfo, NetworkInterface, OsRelease,
+};
+pub use labels::{Labels, LabelsPatch};
+
+/// Path prefix of every route of version 1 of the API.
+pub const API_PREFIX: &str = "/v1";

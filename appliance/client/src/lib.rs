@@ -1,0 +1,273 @@
+//! Client of the host agent's API.
+//!
+//! Today it speaks HTTP/1.1 over the agent's local Unix socket; the
+//! remote HTTPS transport joins it with clustering. Errors separate the
+//! cases an operator must tell apart: agent not running, socket not
+//! accessible, the agent refusing the request (with its code and
+//! message), and transport failures.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use lqx_api::{AgentInfo, ErrorBody, ErrorCode, HostInfo, Labels, LabelsPatch};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// Socket path used when none is given.
+pub const DEFAULT_SOCKET: &str = "/run/lqx/lqxd.sock";
+/// Environment variable naming the socket.
+pub const SOCKET_ENV: &str = "LQX_SOCKET";
+
+/// Errors of an API call.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// Nothing listens on the socket.
+    #[error(
+        "lqxd is not running: nothing listens on {path} (start lqxd, or point --socket / \
+         LQX_SOCKET at its socket)"
+    )]
+    NotRunning {
+        /// The socket path.
+        path: PathBuf,
+        /// The connect error.
+        #[source]
+        source: io::Error,
+    },
+    /// The socket exists but this user may not use it.
+    #[error(
+        "permission denied on {path}: the agent's socket is for root and the agent's own user only"
+    )]
+    PermissionDenied {
+        /// The socket path.
+        path: PathBuf,
+        /// The connect error.
+        #[source]
+        source: io::Error,
+    },
+    /// The agent answered with an error.
+    #[error("{message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The agent's error code.
+        code: ErrorCode,
+        /// The agent's message.
+        message: String,
+    },
+    /// The agent did not answer in time.
+    #[error("lqxd did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The connection failed midway.
+    #[error("connection to lqxd failed")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The agent's answer was not what this client understands.
+    #[error("unexpected answer from lqxd (HTTP {status}): {detail}")]
+    Protocol {
+        /// HTTP status.
+        status: u16,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// A client of one agent.
+#[derive(Clone, Debug)]
+pub struct Client {
+    socket: PathBuf,
+    timeout: Duration,
+}
+
+impl Client {
+    /// A client of the agent listening on `socket`.
+    pub fn unix(socket: impl Into<PathBuf>) -> Self {
+        Self {
+            socket: socket.into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Sets the per-request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The socket this client talks to.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// `GET /v1/host`.
+    pub async fn host(&self) -> Result<HostInfo, ClientError> {
+        self.call(Method::GET, "/v1/host", None::<&()>).await
+    }
+
+    /// `GET /v1/agent`.
+    pub async fn agent(&self) -> Result<AgentInfo, ClientError> {
+        self.call(Method::GET, "/v1/agent", None::<&()>).await
+    }
+
+    /// `PATCH /v1/host/labels`.
+    pub async fn patch_labels(&self, patch: &LabelsPatch) -> Result<Labels, ClientError> {
+        self.call(Method::PATCH, "/v1/host/labels", Some(patch))
+            .await
+    }
+
+    /// Calls any route with a JSON body and decodes the JSON answer.
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let body = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| ClientError::Protocol {
+                status: 0,
+                detail: format!("cannot encode request: {e}"),
+            })?),
+            None => None,
+        };
+        let (status, bytes) = self.raw(method, path, body).await?;
+        decode(status, &bytes)
+    }
+
+    /// Sends a request with a raw body; returns the status and raw answer.
+    /// Exposed for tests that send what a well-behaved client never would.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        tokio::time::timeout(self.timeout, self.exchange(method, path, body))
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout))?
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        let stream = tokio::net::UnixStream::connect(&self.socket)
+            .await
+            .map_err(|source| self.connect_error(source))?;
+        let transport = |e: hyper::Error| ClientError::Transport(Box::new(e));
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(transport)?;
+        let driver = tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, "lqxd");
+        if body.is_some() {
+            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| ClientError::Transport(Box::new(e)))?;
+        let response = sender.send_request(request).await.map_err(transport)?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(transport)?
+            .to_bytes();
+        driver.abort();
+        Ok((status, bytes))
+    }
+
+    fn connect_error(&self, source: io::Error) -> ClientError {
+        let path = self.socket.clone();
+        match source.kind() {
+            io::ErrorKind::PermissionDenied => ClientError::PermissionDenied { path, source },
+            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
+                ClientError::NotRunning { path, source }
+            }
+            _ => ClientError::Transport(Box::new(source)),
+        }
+    }
+}
+
+/// Decodes an answer: the expected type on success, the error envelope
+/// otherwise.
+fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, ClientError> {
+    if status.is_success() {
+        return serde_json::from_slice(bytes).map_err(|e| ClientError::Protocol {
+            status: status.as_u16(),
+            detail: e.to_string(),
+        });
+    }
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => Err(ClientError::Api {
+            status: status.as_u16(),
+            code: body.error.code,
+            message: body.error.message,
+        }),
+        Err(_) => Err(ClientError::Protocol {
+            status: status.as_u16(),
+            detail: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn absent_socket_means_not_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Client::unix(dir.path().join("nope.sock"))
+            .host()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::NotRunning { .. }), "{err}");
+        assert!(err.to_string().contains("lqxd is not running"));
+    }
+
+    #[tokio::test]
+    async fn stale_socket_means_not_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        let err = Client::unix(&path).host().await.unwrap_err();
+        assert!(matches!(err, ClientError::NotRunning { .. }), "{err}");
+    }
+
+    #[test]
+    fn error_envelope_becomes_api_error() {
+        let err = decode::<Labels>(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"error":{"code":"invalid_value","message":"bad key"}}"#,
+        )
+        .unwrap_err();
+        match err {
+            ClientError::Api {
+                status,
+                code,
+                message,
+            } => {
+                assert_eq!(
+                    (status, code, message.as_str()),
+                    (422, ErrorCode::InvalidValue, "bad key")
+                );
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn non_json_error_is_protocol_error() {
+        let err = decode::<Labels>(StatusCode::BAD_GATEWAY, b"<html>").unwrap_err();
+        assert!(matches!(err, ClientError::Protocol { status: 502, .. }));
+    }
+}

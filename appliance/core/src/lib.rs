@@ -1,0 +1,13 @@
+//! The host agent's logic, kept free of I/O so it can be tested alone.
+//!
+//! - [`document`]: how a persisted document declares and checks its
+//!   schema version.
+//! - [`host_state`]: the persisted host document (identity, labels) and
+//!   how older schema versions are read.
+//! - [`labels`]: what a valid label is and how a patch applies.
+//! - [`mode`]: whether the agent manages the host it runs on.
+
+pub mod document;
+pub mod host_state;
+pub mod labels;
+pub mod mode;

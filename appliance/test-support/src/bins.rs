@@ -1,0 +1,27 @@
+use std::path::PathBuf;
+
+/// Path of a binary of this workspace, built in the same target directory
+/// and profile as the running test (`target/<profile>/<name>`).
+///
+/// Cargo builds every binary of the workspace before running
+/// `cargo test --workspace`; a test run for a single package should build
+/// them first (`cargo build --workspace --bins`), which `cargo xtask test`
+/// does.
+///
+/// # Panics
+/// When the binary does not exist, with a message saying how to build it.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the running test");
+    // target/<profile>/deps/<test>-<hash>  →  target/<profile>/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test binary inside target/<profile>/deps");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}

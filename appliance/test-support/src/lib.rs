@@ -1,0 +1,11 @@
+//! Fixtures that start the project's real binaries for integration tests.
+//!
+//! Each fixture owns a private temporary directory, starts its process as
+//! a direct child (so it is reaped promptly), waits for readiness by
+//! connecting, and kills the process by pid when dropped.
+
+mod agent;
+mod bins;
+
+pub use agent::AgentFixture;
+pub use bins::workspace_bin;
