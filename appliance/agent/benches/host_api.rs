@@ -69,14 +69,27 @@ async fn main() {
     let mut ip = Vec::with_capacity(IP_RUNS);
     for _ in 0..IP_RUNS {
         let t = Instant::now();
-        let out = Command::new("ip").args(["-j", "addr"]).output().expect("run ip");
+        let out = Command::new("ip")
+            .args(["-j", "addr"])
+            .output()
+            .expect("run ip");
         assert!(out.status.success());
         ip.push(t.elapsed());
     }
 
-    println!("lqxd benchmark ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+    println!(
+        "lqxd benchmark ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     println!("{:<34} {idle_start} KiB", "lqxd idle RSS after start");
-    println!("{:<34} {idle_after} KiB", "lqxd idle RSS after 2,000 requests");
+    println!(
+        "{:<34} {idle_after} KiB",
+        "lqxd idle RSS after 2,000 requests"
+    );
     report("GET /v1/host (lqx-client, UDS)", host);
     report("GET /v1/agent (no host read)", agent_route);
     report("reference: `ip -j addr` (process)", ip);

@@ -1,0 +1,99 @@
+//! Command-line syntax of `lqx`.
+
+use clap::{Parser, Subcommand};
+use clap_complete::Shell;
+use std::path::PathBuf;
+
+/// Manage a LimiQuantix host.
+#[derive(Debug, Parser)]
+#[command(name = "lqx", version, about, propagate_version = true)]
+pub struct Args {
+    /// The local agent's API socket.
+    #[arg(
+        long,
+        global = true,
+        env = lqx_client::SOCKET_ENV,
+        value_name = "PATH",
+        default_value = lqx_client::DEFAULT_SOCKET
+    )]
+    pub socket: PathBuf,
+
+    /// Print the API's JSON instead of tables (errors too, as
+    /// `{"error": {"code", "message"}}`).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The host this agent runs on.
+    Host {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: HostCommand,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// `lqx host ...`.
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Identity, system, resources and network of the host.
+    Show,
+    /// Operator labels of the host.
+    Label {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: LabelCommand,
+    },
+}
+
+/// `lqx host label ...`.
+#[derive(Debug, Subcommand)]
+pub enum LabelCommand {
+    /// Set labels (all or none).
+    Set {
+        /// KEY=VALUE pairs.
+        #[arg(required = true, value_name = "KEY=VALUE", value_parser = parse_label)]
+        labels: Vec<(String, String)>,
+    },
+    /// Remove labels.
+    Remove {
+        /// Keys to remove.
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn syntax_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn label_pairs() {
+        assert_eq!(parse_label("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert_eq!(parse_label("a="), Ok(("a".into(), String::new())));
+        assert!(parse_label("nokey").is_err());
+    }
+}

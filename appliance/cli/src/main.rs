@@ -1,0 +1,114 @@
+//! `lqx`, the LimiQuantix command-line client.
+
+mod args;
+mod render;
+
+use args::{Args, Command, HostCommand, LabelCommand};
+use clap::{CommandFactory, Parser};
+use lqx_api::{ErrorBody, ErrorCode, LabelsPatch};
+use lqx_client::{Client, ClientError};
+use serde::Serialize;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Command::Completions { shell } = args.command {
+        clap_complete::generate(shell, &mut Args::command(), "lqx", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lqx: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = args.json;
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if json {
+                print_json(&error_body(&err));
+            }
+            eprintln!("lqx: {}", message(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), ClientError> {
+    let client = Client::unix(&args.socket);
+    match args.command {
+        Command::Host { command } => match command {
+            HostCommand::Show => {
+                let host = client.host().await?;
+                if args.json {
+                    print_json(&host);
+                } else {
+                    print!("{}", render::host(&host));
+                }
+            }
+            HostCommand::Label { command } => {
+                let patch = match command {
+                    LabelCommand::Set { labels } => LabelsPatch {
+                        set: labels.into_iter().collect(),
+                        remove: vec![],
+                    },
+                    LabelCommand::Remove { keys } => LabelsPatch {
+                        set: Default::default(),
+                        remove: keys,
+                    },
+                };
+                let labels = client.patch_labels(&patch).await?;
+                if args.json {
+                    print_json(&labels);
+                } else {
+                    print!("{}", render::labels(&labels.labels));
+                }
+            }
+        },
+        Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+    }
+    Ok(())
+}
+
+fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("lqx: cannot encode JSON: {e}"),
+    }
+}
+
+/// The error and its causes, as one line.
+fn message(err: &ClientError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    // The not-running and permission messages already say everything;
+    // the raw errno adds nothing for an operator.
+    if !matches!(
+        err,
+        ClientError::NotRunning { .. } | ClientError::PermissionDenied { .. }
+    ) {
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+    }
+    text
+}
+
+/// With `--json`, errors are the API's envelope on stdout too, so scripts
+/// read one format.
+fn error_body(err: &ClientError) -> ErrorBody {
+    let code = match err {
+        ClientError::Api { code, .. } => *code,
+        ClientError::NotRunning { .. } | ClientError::Timeout(_) => ErrorCode::Unavailable,
+        ClientError::PermissionDenied { .. } => ErrorCode::Forbidden,
+        ClientError::Transport(_) | ClientError::Protocol { .. } => ErrorCode::Internal,
+    };
+    ErrorBody::new(code, message(err))
+}

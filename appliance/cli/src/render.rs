@@ -1,0 +1,279 @@
+//! Human-readable output. Pure functions of the API's types, so the
+//! layout is unit-tested without an agent.
+
+use lqx_api::{DefaultRoute, HostInfo, NetworkInterface};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Bytes as binary units with one decimal (`23.5 GiB`).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A duration in seconds as `3d 4h 5m` (seconds only under a minute).
+pub fn uptime(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h {m}m"),
+    }
+}
+
+fn route(r: &DefaultRoute) -> String {
+    let mut text = match r.gateway {
+        Some(gw) => format!("via {gw}"),
+        None => "direct".to_owned(),
+    };
+    if let Some(dev) = &r.interface {
+        let _ = write!(text, " dev {dev}");
+    }
+    if let Some(metric) = r.metric {
+        let _ = write!(text, " metric {metric}");
+    }
+    text
+}
+
+fn or_dash(list: Vec<String>) -> String {
+    if list.is_empty() {
+        "-".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// `lqx host show`.
+pub fn host(host: &HostInfo) -> String {
+    let f = &host.facts;
+    let mut rows: Vec<(&str, String)> = vec![
+        ("Hostname", f.hostname.clone()),
+        ("Host ID", host.host_id.to_string()),
+        (
+            "Machine ID",
+            f.machine_id.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "OS",
+            f.os.pretty_name
+                .clone()
+                .or_else(|| f.os.name.clone())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Kernel",
+            format!(
+                "{} {} {}",
+                f.kernel.name, f.kernel.release, f.kernel.machine
+            ),
+        ),
+        (
+            "Up",
+            format!(
+                "{} (booted {})",
+                uptime(f.uptime_seconds),
+                f.boot_time
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ),
+        ),
+        (
+            "CPU",
+            format!(
+                "{} x {}",
+                f.cpu.count,
+                f.cpu.model.as_deref().unwrap_or("unknown model")
+            ),
+        ),
+        (
+            "Memory",
+            format!(
+                "{} total, {} available",
+                bytes(f.memory.total_bytes),
+                bytes(f.memory.available_bytes)
+            ),
+        ),
+        (
+            "Load",
+            format!("{:.2} {:.2} {:.2}", f.load.one, f.load.five, f.load.fifteen),
+        ),
+        (
+            "Default routes",
+            or_dash(f.default_routes.iter().map(route).collect()),
+        ),
+        (
+            "DNS",
+            if f.dns.servers.is_empty() {
+                "-".into()
+            } else {
+                format!(
+                    "{} (from {})",
+                    or_dash(f.dns.servers.iter().map(ToString::to_string).collect()),
+                    f.dns.source
+                )
+            },
+        ),
+        ("Search domains", or_dash(f.dns.search.clone())),
+        (
+            "Labels",
+            or_dash(
+                host.labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect(),
+            ),
+        ),
+        (
+            "Agent",
+            format!(
+                "lqxd {}, {:?} mode, pid {}",
+                host.agent.version, host.agent.mode, host.agent.pid
+            )
+            .to_lowercase(),
+        ),
+    ];
+    if let Some(addr) = host.agent.address {
+        rows.push(("Agent address", addr.to_string()));
+    }
+    let mut out = String::new();
+    for (name, value) in rows {
+        let _ = writeln!(out, "{name:<16}{value}");
+    }
+    out.push('\n');
+    out.push_str(&interfaces(&f.interfaces));
+    out
+}
+
+fn interfaces(list: &[NetworkInterface]) -> String {
+    let header = ["INTERFACE", "STATE", "MTU", "MAC", "ADDRESSES"];
+    let rows: Vec<[String; 5]> = list
+        .iter()
+        .map(|i| {
+            let state = if i.admin_up {
+                serde_json::to_value(i.link_state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            } else {
+                "admin-down".into()
+            };
+            let name = match &i.controller {
+                Some(c) => format!("{} ({c})", i.name),
+                None => i.name.clone(),
+            };
+            [
+                name,
+                state,
+                i.mtu.to_string(),
+                i.mac.clone().unwrap_or_else(|| "-".into()),
+                or_dash(
+                    i.addresses
+                        .iter()
+                        .map(|a| format!("{}/{}", a.address, a.prefix_len))
+                        .collect(),
+                ),
+            ]
+        })
+        .collect();
+    table(&header, &rows)
+}
+
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == N {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    for row in rows {
+        line(row.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}
+
+/// Labels, one `key=value` per line.
+pub fn labels(labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "(no labels)\n".into();
+    }
+    labels.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(8 << 30), "8.0 GiB");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(uptime(59), "59s");
+        assert_eq!(uptime(61), "1m 1s");
+        assert_eq!(uptime(3 * 3600 + 120), "3h 2m");
+        assert_eq!(uptime(2 * 86_400 + 3600), "2d 1h 0m");
+    }
+
+    #[test]
+    fn interface_table_aligns() {
+        let mut lo = lqx_host_sample();
+        lo.addresses = vec![];
+        let text = interfaces(&[lo]);
+        assert_eq!(
+            text,
+            "INTERFACE  STATE    MTU    MAC  ADDRESSES\nlo         unknown  65536  -    -\n"
+        );
+    }
+
+    fn lqx_host_sample() -> NetworkInterface {
+        NetworkInterface {
+            name: "lo".into(),
+            index: 1,
+            kind: None,
+            mac: None,
+            mtu: 65536,
+            admin_up: true,
+            link_state: lqx_api::LinkState::Unknown,
+            carrier: Some(true),
+            controller: None,
+            addresses: vec![],
+        }
+    }
+
+    #[test]
+    fn labels_listing() {
+        assert_eq!(labels(&BTreeMap::new()), "(no labels)\n");
+        let l: BTreeMap<_, _> = [("a".to_string(), "1".to_string())].into();
+        assert_eq!(labels(&l), "a=1\n");
+    }
+}
