@@ -1,0 +1,76 @@
+//! The event loop: terminal in, events onto one channel, effects run as
+//! tasks whose results come back as events.
+
+use crate::app::App;
+use crate::event::{Effect, Event};
+use crate::view;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use lqx_client::Client;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+/// Runs the console until the operator quits.
+pub async fn run(client: Client, refresh: Duration) -> anyhow::Result<()> {
+    // try_init installs a panic hook that restores the terminal first.
+    let mut terminal = ratatui::try_init()?;
+    let result = event_loop(&mut terminal, client, refresh).await;
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    client: Client,
+    refresh: Duration,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(read_terminal(tx.clone()));
+    tokio::spawn(tick(tx.clone(), refresh));
+    let mut app = App::default();
+    loop {
+        terminal.draw(|frame| view::draw(frame, &app))?;
+        let Some(event) = rx.recv().await else {
+            return Ok(());
+        };
+        for effect in app.handle(event, OffsetDateTime::now_utc()) {
+            match effect {
+                Effect::FetchHost => {
+                    let (client, tx) = (client.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let result = client.host().await.map(Box::new).map_err(|e| e.to_string());
+                        let _ = tx.send(Event::Host(result)).await;
+                    });
+                }
+            }
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}
+
+async fn read_terminal(tx: mpsc::Sender<Event>) {
+    let mut events = EventStream::new();
+    while let Some(Ok(event)) = events.next().await {
+        let event = match event {
+            TermEvent::Key(key) => Event::Key(key),
+            TermEvent::Resize(..) => Event::Resize,
+            _ => continue,
+        };
+        if tx.send(event).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn tick(tx: mpsc::Sender<Event>, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        if tx.send(Event::Tick).await.is_err() {
+            return;
+        }
+    }
+}

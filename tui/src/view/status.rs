@@ -1,0 +1,119 @@
+//! The status screen: what an operator at the console needs first.
+
+use super::summary;
+use crate::app::App;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Stylize;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// Services that later parts of the product configure; shown so the
+/// operator sees at a glance what this host still lacks.
+const NOT_YET: [&str; 3] = ["Cluster", "Ceph", "OVN"];
+
+fn row(name: &str, value: String) -> Line<'static> {
+    Line::from(vec![
+        Span::raw(format!(" {name:<13}")).bold(),
+        Span::raw(value),
+    ])
+}
+
+/// Draws the status screen into `area`.
+pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let block = Block::new().borders(Borders::TOP).title(" Status ");
+    let Some(host) = &app.host else {
+        let text = vec![
+            Line::raw(""),
+            Line::raw(" Waiting for the host agent (lqxd) to answer..."),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let f = &host.facts;
+    let mgmt = summary::management_addresses(f);
+    let gateways: Vec<String> = f
+        .default_routes
+        .iter()
+        .filter_map(|r| r.gateway.map(|g| g.to_string()))
+        .collect();
+    let dns: Vec<String> = f.dns.servers.iter().map(ToString::to_string).collect();
+    let none = || "none".to_owned();
+    let mut lines = vec![
+        row("Hostname", f.hostname.clone()),
+        row("Host ID", host.host_id.to_string()),
+        row(
+            "Management",
+            if mgmt.is_empty() {
+                "no address".into()
+            } else {
+                mgmt.join(", ")
+            },
+        ),
+        row(
+            "Gateway",
+            if gateways.is_empty() {
+                none()
+            } else {
+                gateways.join(", ")
+            },
+        ),
+        row(
+            "DNS",
+            if dns.is_empty() {
+                none()
+            } else {
+                dns.join(", ")
+            },
+        ),
+        Line::raw(""),
+        row(
+            "System",
+            f.os.pretty_name
+                .clone()
+                .unwrap_or_else(|| f.kernel.name.clone()),
+        ),
+        row(
+            "Kernel",
+            format!("{} {}", f.kernel.release, f.kernel.machine),
+        ),
+        row(
+            "CPU",
+            format!(
+                "{} x {}",
+                f.cpu.count,
+                f.cpu.model.as_deref().unwrap_or("unknown")
+            ),
+        ),
+        row(
+            "Memory",
+            format!(
+                "{} total, {} available",
+                summary::gib(f.memory.total_bytes),
+                summary::gib(f.memory.available_bytes)
+            ),
+        ),
+        row(
+            "Uptime",
+            format!(
+                "{}, load {:.2} {:.2} {:.2}",
+                summary::uptime(f.uptime_seconds),
+                f.load.one,
+                f.load.five,
+                f.load.fifteen
+            ),
+        ),
+        Line::raw(""),
+    ];
+    lines.extend(
+        NOT_YET
+            .iter()
+            .map(|name| row(name, "not configured".into())),
+    );
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

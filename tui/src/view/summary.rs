@@ -1,0 +1,65 @@
+//! What the status screen says about the host, derived from the API's
+//! facts.
+
+use lqx_api::{AddressScope, HostFacts};
+
+/// Management addresses: the global addresses of the interfaces that
+/// carry a default route; when there is none, of every interface except
+/// loopback. Formatted `iface address/prefix`.
+pub fn management_addresses(facts: &HostFacts) -> Vec<String> {
+    let routed: Vec<&str> = facts
+        .default_routes
+        .iter()
+        .filter_map(|r| r.interface.as_deref())
+        .collect();
+    facts
+        .interfaces
+        .iter()
+        .filter(|i| {
+            if routed.is_empty() {
+                i.name != "lo"
+            } else {
+                routed.contains(&i.name.as_str())
+            }
+        })
+        .flat_map(|i| {
+            i.addresses
+                .iter()
+                .filter(|a| a.scope == AddressScope::Global)
+                .map(move |a| format!("{} {}/{}", i.name, a.address, a.prefix_len))
+        })
+        .collect()
+}
+
+/// Bytes as GiB with one decimal.
+pub fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
+/// Seconds as `1d 2h 3m`.
+pub fn uptime(seconds: u64) -> String {
+    let (d, h, m) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    if d > 0 {
+        format!("{d}d {h}h {m}m")
+    } else {
+        format!("{h}h {m}m")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routed_interface_first() {
+        let facts = crate::view::tests::sample_host().facts;
+        assert_eq!(management_addresses(&facts), vec!["eno1 192.0.2.10/24"]);
+    }
+
+    #[test]
+    fn without_default_route_every_global_address() {
+        let mut facts = crate::view::tests::sample_host().facts;
+        facts.default_routes.clear();
+        assert_eq!(management_addresses(&facts), vec!["eno1 192.0.2.10/24"]);
+    }
+}
