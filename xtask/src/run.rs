@@ -4,14 +4,14 @@
 //! directory and socket, and runs the console in this terminal. Quitting
 //! the console (q) stops the agent.
 
-use crate::shell::{cargo, root};
+use crate::shell::{cargo, target_dir};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn run() -> Result<(), String> {
     // The same build as the tests, so neither invalidates the other.
     cargo(&["build", "--workspace", "--bins"])?;
-    let bin = root().join("target/debug");
+    let bin = target_dir().join("debug");
     let dir = std::env::temp_dir().join(format!("lqx-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let socket = dir.join("lqxd.sock");
