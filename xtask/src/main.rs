@@ -57,9 +57,10 @@ fn test() -> Result<(), String> {
     // Integration tests start the workspace's binaries; build them all first.
     cargo(&["build", "--workspace", "--bins"])?;
     if shell::has_nextest() {
-        cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])?;
-        // nextest does not run doctests.
-        cargo(&["test", "--workspace", "--doc"])
+        // nextest does not run doctests; run them first so that nextest's
+        // summary is the run's closing line.
+        cargo(&["test", "--workspace", "--doc"])?;
+        cargo(&["nextest", "run", "--workspace", "--no-fail-fast"])
     } else {
         cargo(&["test", "--workspace", "--no-fail-fast"])
     }
