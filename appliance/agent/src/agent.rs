@@ -1,10 +1,12 @@
 //! The agent's in-memory state and the operations the API exposes.
 
-use lqx_api::{AgentInfo, HostInfo, Labels, LabelsPatch};
+use crate::installer::Installer;
+use lqx_api::{AgentInfo, AgentMode, HostInfo, Labels, LabelsPatch, PowerAction};
 use lqx_core::host_state::HostState;
 use lqx_core::labels::{self, LabelError};
 use lqx_host::{HostProbe, ProbeError};
 use lqx_store::{StateDir, StoreError};
+use lqx_systemd::ServiceManager;
 use std::sync::Arc;
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -26,12 +28,31 @@ pub enum AgentError {
     /// A blocking task died.
     #[error("internal task failed")]
     Task(#[source] tokio::task::JoinError),
+    /// A value in the request is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request conflicts with what the agent is or does now.
+    #[error("{0}")]
+    Conflict(String),
+    /// systemd did not do what was asked.
+    #[error("systemd call failed")]
+    Systemd(#[source] lqx_systemd::ManagerError),
+}
+
+/// The backends an agent drives; fakes in unit tests.
+pub struct Backends {
+    /// Reads the host.
+    pub probe: Arc<dyn HostProbe>,
+    /// Starts units.
+    pub manager: Arc<dyn ServiceManager>,
 }
 
 /// One host agent.
 pub struct Agent {
     info: AgentInfo,
     probe: Arc<dyn HostProbe>,
+    manager: Arc<dyn ServiceManager>,
+    installer: Installer,
     store: Arc<StateDir>,
     // Held across the whole read-modify-persist sequence so that writes
     // are serialised and readers never see a state that is not on disk.
@@ -44,7 +65,8 @@ impl Agent {
     pub fn open(
         store: StateDir,
         info: AgentInfo,
-        probe: Arc<dyn HostProbe>,
+        backends: Backends,
+        installer: Installer,
     ) -> Result<Self, AgentError> {
         let host = match store.load::<HostState>().map_err(AgentError::Store)? {
             Some(host) => host,
@@ -57,7 +79,9 @@ impl Agent {
         };
         Ok(Self {
             info,
-            probe,
+            probe: backends.probe,
+            manager: backends.manager,
+            installer,
             store: Arc::new(store),
             host: Mutex::new(host),
         })
@@ -66,6 +90,30 @@ impl Agent {
     /// Facts about this agent process.
     pub fn info(&self) -> &AgentInfo {
         &self.info
+    }
+
+    /// The installer (live system only).
+    pub fn installer(&self) -> &Installer {
+        &self.installer
+    }
+
+    /// Reboots or powers off the host. Only the appliance's agent may: a
+    /// standalone agent must never take down the machine it visits.
+    pub async fn power(&self, action: PowerAction) -> Result<(), AgentError> {
+        if self.info.mode != AgentMode::Appliance {
+            return Err(AgentError::Conflict(
+                "power actions are only available in appliance mode".into(),
+            ));
+        }
+        let unit = match action {
+            PowerAction::Reboot => "reboot.target",
+            PowerAction::Poweroff => "poweroff.target",
+        };
+        tracing::warn!(?action, "power action requested");
+        self.manager
+            .start_unit(unit)
+            .await
+            .map_err(AgentError::Systemd)
     }
 
     /// The host's identity.

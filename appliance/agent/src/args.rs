@@ -26,6 +26,16 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ModeArg::Auto)]
     pub mode: ModeArg,
 
+    /// The system image the live system installs onto a disk. Present
+    /// only on the live ISO; elsewhere installation is unavailable.
+    #[arg(long, value_name = "PATH", default_value = "/run/lqx/live/lqx.raw")]
+    pub install_image: PathBuf,
+
+    /// Offer loop devices as installation targets (for testing the
+    /// installer on image files).
+    #[arg(long)]
+    pub install_allow_loop: bool,
+
     /// Print the OpenAPI document of the API and exit.
     #[arg(long)]
     pub print_openapi: bool,

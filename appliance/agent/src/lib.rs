@@ -4,12 +4,14 @@
 //! - [`args`]: command-line flags.
 //! - [`agent`]: the agent's state and the operations the API exposes.
 //! - [`api`]: routes, errors, caller checks, OpenAPI.
+//! - [`installer`]: the live system installing itself onto a disk.
 //! - [`socket`]: the local API socket.
 //! - [`logging`]: journald or stderr.
 
 pub mod agent;
 pub mod api;
 pub mod args;
+pub mod installer;
 pub mod logging;
 pub mod socket;
 
@@ -47,8 +49,18 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
         address: args.address,
         started_at: OffsetDateTime::now_utc(),
     };
-    let probe = Arc::new(lqx_host::SystemProbe::default());
-    let agent = Arc::new(agent::Agent::open(store, info, probe)?);
+    let backends = agent::Backends {
+        probe: Arc::new(lqx_host::SystemProbe::default()),
+        manager: Arc::new(lqx_systemd::SystemdManager),
+    };
+    let installer = installer::Installer::new(
+        lqx_install::disks::DiskSources {
+            include_loop: args.install_allow_loop,
+            ..Default::default()
+        },
+        args.install_image.clone(),
+    );
+    let agent = Arc::new(agent::Agent::open(store, info, backends, installer)?);
     let host_id = agent.host_id().await;
 
     let listener = socket::bind(&args.socket)?;

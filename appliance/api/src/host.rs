@@ -228,3 +228,21 @@ pub struct DnsInfo {
     /// The file the resolvers were read from.
     pub source: String,
 }
+
+/// What `POST /v1/host/power` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerAction {
+    /// Restart the host.
+    Reboot,
+    /// Turn the host off.
+    Poweroff,
+}
+
+/// `POST /v1/host/power` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PowerRequest {
+    /// The action.
+    pub action: PowerAction,
+}

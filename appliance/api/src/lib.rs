@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod error;
 pub mod host;
+pub mod install;
 pub mod labels;
 
 pub use agent::{AgentInfo, AgentMode};
@@ -15,7 +16,9 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use host::{
     AddressFamily, AddressScope, CpuInfo, DefaultRoute, DnsInfo, HostFacts, HostInfo,
     InterfaceAddress, KernelInfo, LinkState, LoadAverage, MemoryInfo, NetworkInterface, OsRelease,
+    PowerAction, PowerRequest,
 };
+pub use install::{InstallDisk, InstallInfo, InstallPhase, InstallProgress, InstallRequest};
 pub use labels::{Labels, LabelsPatch};
 
 /// Path prefix of every route of version 1 of the API.

@@ -37,6 +37,12 @@ pub enum Command {
         #[command(subcommand)]
         command: HostCommand,
     },
+    /// Install this live system onto a disk.
+    Install {
+        /// What to do.
+        #[command(subcommand)]
+        command: InstallCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -49,6 +55,10 @@ pub enum Command {
 pub enum HostCommand {
     /// Identity, system, resources and network of the host.
     Show,
+    /// Reboot the host (appliance only).
+    Reboot,
+    /// Power the host off (appliance only).
+    Poweroff,
     /// Operator labels of the host.
     Label {
         /// What to do with them.
@@ -96,4 +106,19 @@ mod tests {
         assert_eq!(parse_label("a="), Ok(("a".into(), String::new())));
         assert!(parse_label("nokey").is_err());
     }
+}
+
+/// `lqx install ...`.
+#[derive(Debug, Subcommand)]
+pub enum InstallCommand {
+    /// Disks, whether each can be chosen, and the installation's progress.
+    Status,
+    /// Write the system onto DISK, replacing everything on it.
+    Start {
+        /// Kernel name of the disk (e.g. sda, nvme0n1, vda).
+        disk: String,
+        /// The disk's name again, to confirm that its contents are lost.
+        #[arg(long, value_name = "DISK")]
+        confirm: String,
+    },
 }

@@ -3,9 +3,9 @@
 mod args;
 mod render;
 
-use args::{Args, Command, HostCommand, LabelCommand};
+use args::{Args, Command, HostCommand, InstallCommand, LabelCommand};
 use clap::{CommandFactory, Parser};
-use lqx_api::{ErrorBody, ErrorCode, LabelsPatch};
+use lqx_api::{ErrorBody, ErrorCode, InstallRequest, LabelsPatch, PowerAction};
 use lqx_client::{Client, ClientError};
 use serde::Serialize;
 use std::process::ExitCode;
@@ -51,6 +51,19 @@ async fn run(args: Args) -> Result<(), ClientError> {
                     print!("{}", render::host(&host));
                 }
             }
+            HostCommand::Reboot | HostCommand::Poweroff => {
+                let action = if matches!(command, HostCommand::Reboot) {
+                    PowerAction::Reboot
+                } else {
+                    PowerAction::Poweroff
+                };
+                client.power(action).await?;
+                if args.json {
+                    print_json(&serde_json::json!({ "action": action }));
+                } else {
+                    println!("{action:?} requested");
+                }
+            }
             HostCommand::Label { command } => {
                 let patch = match command {
                     LabelCommand::Set { labels } => LabelsPatch {
@@ -67,6 +80,27 @@ async fn run(args: Args) -> Result<(), ClientError> {
                     print_json(&labels);
                 } else {
                     print!("{}", render::labels(&labels.labels));
+                }
+            }
+        },
+        Command::Install { command } => match command {
+            InstallCommand::Status => {
+                let info = client.install_info().await?;
+                if args.json {
+                    print_json(&info);
+                } else {
+                    print!("{}", render::install(&info));
+                }
+            }
+            InstallCommand::Start { disk, confirm } => {
+                let progress = client.install(&InstallRequest { disk, confirm }).await?;
+                if args.json {
+                    print_json(&progress);
+                } else {
+                    println!(
+                        "installing onto {}; follow with `lqx install status`",
+                        progress.disk.unwrap_or_default()
+                    );
                 }
             }
         },

@@ -1,7 +1,7 @@
 //! Human-readable output. Pure functions of the API's types, so the
 //! layout is unit-tested without an agent.
 
-use lqx_api::{DefaultRoute, HostInfo, NetworkInterface};
+use lqx_api::{DefaultRoute, HostInfo, InstallInfo, InstallPhase, NetworkInterface};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -218,6 +218,59 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     for row in rows {
         line(row.iter().map(String::as_str).collect(), &mut out);
     }
+    out
+}
+
+/// `lqx install status`.
+pub fn install(info: &InstallInfo) -> String {
+    let mut out = String::new();
+    match info.image_bytes {
+        Some(n) if info.available => {
+            let _ = writeln!(
+                out,
+                "System image: {} (disks of at least {} accepted)",
+                bytes(n),
+                bytes(info.min_disk_bytes)
+            );
+        }
+        _ => out.push_str("No system image here: installation runs from the live ISO.\n"),
+    }
+    let p = &info.progress;
+    if p.phase != InstallPhase::Idle {
+        let percent = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "Installation onto {}: {:?} {percent}%{}",
+            p.disk.as_deref().unwrap_or("?"),
+            p.phase,
+            p.message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        );
+    }
+    out.push('\n');
+    let rows: Vec<[String; 5]> = info
+        .disks
+        .iter()
+        .map(|d| {
+            [
+                d.name.clone(),
+                bytes(d.size_bytes),
+                d.model.clone().unwrap_or_else(|| "-".into()),
+                if d.eligible {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+                d.reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["DISK", "SIZE", "MODEL", "USABLE", "WHY NOT"],
+        &rows,
+    ));
     out
 }
 

@@ -10,7 +10,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use lqx_api::{AgentInfo, ErrorBody, ErrorCode, HostInfo, Labels, LabelsPatch};
+use lqx_api::{
+    AgentInfo, ErrorBody, ErrorCode, HostInfo, InstallInfo, InstallProgress, InstallRequest,
+    Labels, LabelsPatch, PowerAction, PowerRequest,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io;
@@ -116,6 +119,27 @@ impl Client {
     pub async fn patch_labels(&self, patch: &LabelsPatch) -> Result<Labels, ClientError> {
         self.call(Method::PATCH, "/v1/host/labels", Some(patch))
             .await
+    }
+
+    /// `GET /v1/install`.
+    pub async fn install_info(&self) -> Result<InstallInfo, ClientError> {
+        self.call(Method::GET, "/v1/install", None::<&()>).await
+    }
+
+    /// `POST /v1/install`.
+    pub async fn install(&self, request: &InstallRequest) -> Result<InstallProgress, ClientError> {
+        self.call(Method::POST, "/v1/install", Some(request)).await
+    }
+
+    /// `POST /v1/host/power`.
+    pub async fn power(&self, action: PowerAction) -> Result<(), ClientError> {
+        let body = serde_json::to_vec(&PowerRequest { action }).unwrap_or_default();
+        let (status, bytes) = self.raw(Method::POST, "/v1/host/power", Some(body)).await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            decode::<serde_json::Value>(status, &bytes).map(drop)
+        }
     }
 
     /// Calls any route with a JSON body and decodes the JSON answer.

@@ -4,8 +4,12 @@
 //! - [`Notifier`]: `sd_notify` readiness, status and watchdog pings; a
 //!   no-op when the agent was not started by systemd.
 //!
-//! Unit management over D-Bus joins this crate when the agent starts
-//! managing services.
+//! - [`ServiceManager`]: starting units over D-Bus ([`SystemdManager`]),
+//!   with [`FakeManager`] for unit tests.
+
+mod manager;
+
+pub use manager::{FakeManager, ManagerError, ServiceManager, SystemdManager};
 
 use lqx_core::mode::SystemFacts;
 use std::path::PathBuf;

@@ -35,7 +35,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Full chain of causes, so the operator sees why and not just what.
-fn chain(err: &dyn std::error::Error) -> String {
+pub fn chain(err: &dyn std::error::Error) -> String {
     let mut message = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -49,7 +49,11 @@ fn chain(err: &dyn std::error::Error) -> String {
 impl From<AgentError> for ApiError {
     fn from(err: AgentError) -> Self {
         let (status, code) = match &err {
-            AgentError::Label(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue),
+            AgentError::Label(_) | AgentError::Invalid(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue)
+            }
+            AgentError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            AgentError::Systemd(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Probe(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Store(_) | AgentError::Task(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)

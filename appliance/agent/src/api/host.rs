@@ -5,7 +5,8 @@ use super::json::ApiJson;
 use crate::agent::Agent;
 use axum::Json;
 use axum::extract::State;
-use lqx_api::{AgentInfo, ErrorBody, HostInfo, Labels, LabelsPatch};
+use axum::http::StatusCode;
+use lqx_api::{AgentInfo, ErrorBody, HostInfo, Labels, LabelsPatch, PowerRequest};
 use std::sync::Arc;
 
 /// The host: identity, system, network.
@@ -64,4 +65,24 @@ pub async fn patch_labels(
     ApiJson(patch): ApiJson<LabelsPatch>,
 ) -> Result<Json<Labels>, ApiError> {
     Ok(Json(agent.patch_labels(&patch).await?))
+}
+
+/// Reboots or powers off the host (appliance mode only).
+#[utoipa::path(
+    post,
+    path = "/v1/host/power",
+    tag = "host",
+    request_body = PowerRequest,
+    responses(
+        (status = 202, description = "The shutdown has been queued"),
+        (status = 409, description = "Not the appliance's agent", body = ErrorBody),
+        (status = 503, description = "systemd refused", body = ErrorBody),
+    )
+)]
+pub async fn post_power(
+    State(agent): State<Arc<Agent>>,
+    ApiJson(request): ApiJson<PowerRequest>,
+) -> Result<StatusCode, ApiError> {
+    agent.power(request.action).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -3,7 +3,9 @@
 
 pub mod error;
 mod host;
+mod install;
 mod json;
+mod limit;
 pub mod peer;
 
 use crate::agent::Agent;
@@ -29,7 +31,10 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
                        `{\"error\": {\"code\", \"message\"}}` with a 4xx/5xx status.",
         license(name = "Apache-2.0"),
     ),
-    tags((name = "host", description = "The host and its agent"))
+    tags(
+        (name = "host", description = "The host and its agent"),
+        (name = "install", description = "Installing the live system onto a disk")
+    )
 )]
 struct ApiDoc;
 
@@ -38,6 +43,8 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
         .routes(routes!(host::get_host))
         .routes(routes!(host::get_agent))
         .routes(routes!(host::get_labels, host::patch_labels))
+        .routes(routes!(host::post_power))
+        .routes(routes!(install::get_install, install::post_install))
         .split_for_parts()
 }
 
@@ -65,6 +72,7 @@ pub fn router(agent: Arc<Agent>, policy: peer::PeerPolicy) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(limit::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(policy, peer::check))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(agent)
@@ -122,7 +130,18 @@ mod tests {
             started_at: time::OffsetDateTime::UNIX_EPOCH,
         };
         let probe = Arc::new(FakeProbe::new(FakeProbe::sample("fake-host")));
-        Arc::new(Agent::open(store, info, probe).unwrap())
+        Arc::new(Agent::open(store, info, backends(probe), installer(dir)).unwrap())
+    }
+
+    fn backends(probe: Arc<FakeProbe>) -> crate::agent::Backends {
+        crate::agent::Backends {
+            probe,
+            manager: Arc::new(lqx_systemd::FakeManager::default()),
+        }
+    }
+
+    fn installer(dir: &std::path::Path) -> crate::installer::Installer {
+        crate::installer::Installer::new(Default::default(), dir.join("no-image"))
     }
 
     async fn call(router: Router, uid: Option<u32>, req: Request<Body>) -> (StatusCode, Vec<u8>) {
@@ -169,12 +188,8 @@ mod tests {
         let store = lqx_store::StateDir::open(dir.path()).unwrap();
         let probe = Arc::new(FakeProbe::new(FakeProbe::sample("h")));
         probe.set(Err("netlink down".into()));
-        let agent = Agent::open(
-            store,
-            agent(tempfile::tempdir().unwrap().path()).info().clone(),
-            probe,
-        )
-        .unwrap();
+        let info = agent(tempfile::tempdir().unwrap().path()).info().clone();
+        let agent = Agent::open(store, info, backends(probe), installer(dir.path())).unwrap();
         let router = router(Arc::new(agent), PeerPolicy { owner_uid: 0 });
         let (status, body) = call(router, Some(0), get("/v1/host")).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -186,10 +201,58 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn power_is_refused_outside_the_appliance() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = router(agent(dir.path()), PeerPolicy { owner_uid: 0 });
+        let req = Request::post("/v1/host/power")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"action":"reboot"}"#))
+            .unwrap();
+        let (status, body) = call(router, Some(0), req).await;
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+
+    #[tokio::test]
+    async fn power_in_appliance_mode_starts_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = lqx_store::StateDir::open(dir.path()).unwrap();
+        let mut info = agent(tempfile::tempdir().unwrap().path()).info().clone();
+        info.mode = AgentMode::Appliance;
+        let manager = Arc::new(lqx_systemd::FakeManager::default());
+        let backends = crate::agent::Backends {
+            probe: Arc::new(FakeProbe::new(FakeProbe::sample("h"))),
+            manager: manager.clone(),
+        };
+        let agent = Agent::open(store, info, backends, installer(dir.path())).unwrap();
+        let router = router(Arc::new(agent), PeerPolicy { owner_uid: 0 });
+        let req = Request::post("/v1/host/power")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"action":"poweroff"}"#))
+            .unwrap();
+        let (status, _) = call(router, Some(0), req).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(manager.started(), ["poweroff.target"]);
+    }
+
     #[test]
     fn openapi_lists_every_route() {
         let doc = openapi();
         let paths: Vec<_> = doc.paths.paths.keys().cloned().collect();
-        assert_eq!(paths, ["/v1/agent", "/v1/host", "/v1/host/labels"]);
+        assert_eq!(
+            paths,
+            [
+                "/v1/agent",
+                "/v1/host",
+                "/v1/host/labels",
+                "/v1/host/power",
+                "/v1/install"
+            ]
+        );
     }
 }

@@ -1,0 +1,150 @@
+//! The installer writes the system image onto a real block device (a
+//! loop device), verifies it, and refuses bad choices without writing.
+
+use lqx_api::{ErrorCode, InstallPhase, InstallRequest};
+use lqx_client::ClientError;
+use lqx_test_support::{AgentFixture, workspace_bin};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A loop device over a sparse file, detached on drop.
+struct Loop {
+    dev: PathBuf,
+}
+
+impl Loop {
+    fn new(file: &Path, bytes: u64) -> Self {
+        std::fs::File::create(file).unwrap().set_len(bytes).unwrap();
+        let out = Command::new("losetup")
+            .args(["-f", "--show"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "losetup: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self {
+            dev: PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()),
+        }
+    }
+
+    fn name(&self) -> String {
+        self.dev.file_name().unwrap().to_string_lossy().into_owned()
+    }
+
+    fn head(&self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        std::fs::File::open(&self.dev)
+            .unwrap()
+            .read_exact(&mut buf)
+            .unwrap();
+        buf
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
+    }
+}
+
+fn request(disk: &str, confirm: &str) -> InstallRequest {
+    InstallRequest {
+        disk: disk.into(),
+        confirm: confirm.into(),
+    }
+}
+
+fn refused(result: Result<lqx_api::InstallProgress, ClientError>) -> (ErrorCode, String) {
+    match result {
+        Err(ClientError::Api { code, message, .. }) => (code, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn install_onto_a_loop_device() {
+    let work = tempfile::tempdir().unwrap();
+    let image = work.path().join("lqx.raw");
+    let data: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8 ^ 0x5a).collect();
+    std::fs::write(&image, &data).unwrap();
+    let big = Loop::new(&work.path().join("big.img"), 9 << 30);
+    let small = Loop::new(&work.path().join("small.img"), 1 << 30);
+
+    let image_arg = image.display().to_string();
+    let agent = AgentFixture::start_with(
+        workspace_bin("lqxd"),
+        &["--install-image", &image_arg, "--install-allow-loop"],
+    )
+    .await;
+    let client = agent.client();
+
+    let info = client.install_info().await.unwrap();
+    assert!(info.available);
+    assert_eq!(info.image_bytes, Some(data.len() as u64));
+    let find = |name: &str| info.disks.iter().find(|d| d.name == name).cloned().unwrap();
+    assert!(find(&big.name()).eligible, "{:?}", find(&big.name()));
+    let small_disk = find(&small.name());
+    assert!(!small_disk.eligible);
+    assert!(small_disk.reason.unwrap().contains("too small"));
+
+    // Bad choices: nothing written.
+    let (code, msg) = refused(client.install(&request(&big.name(), "vda")).await);
+    assert_eq!(code, ErrorCode::InvalidValue);
+    assert!(msg.contains("does not match"), "{msg}");
+    let (code, _) = refused(client.install(&request(&small.name(), &small.name())).await);
+    assert_eq!(code, ErrorCode::InvalidValue);
+    let (code, _) = refused(client.install(&request("nosuchdisk", "nosuchdisk")).await);
+    assert_eq!(code, ErrorCode::InvalidValue);
+    assert!(
+        big.head(1 << 20).iter().all(|b| *b == 0),
+        "refused install wrote nothing"
+    );
+    assert!(small.head(1 << 20).iter().all(|b| *b == 0));
+
+    // The real thing.
+    let started = client
+        .install(&request(&big.name(), &big.name()))
+        .await
+        .unwrap();
+    assert_eq!(started.phase, InstallPhase::Writing);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let progress = loop {
+        let p = client.install_info().await.unwrap().progress;
+        if matches!(p.phase, InstallPhase::Done | InstallPhase::Failed) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "install did not finish: {p:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        progress.phase,
+        InstallPhase::Done,
+        "{:?}\n{}",
+        progress.message,
+        agent.log()
+    );
+    assert_eq!(progress.bytes_done, data.len() as u64);
+    assert_eq!(big.head(data.len()), data, "disk holds the image");
+    let cmp = Command::new("cmp")
+        .args(["-n", &data.len().to_string()])
+        .arg(&image)
+        .arg(&big.dev)
+        .status()
+        .unwrap();
+    assert!(cmp.success(), "cmp agrees");
+}
+
+#[tokio::test]
+async fn without_an_image_installation_is_unavailable() {
+    let agent = AgentFixture::start().await;
+    let info = agent.client().install_info().await.unwrap();
+    assert!(!info.available);
+    let (code, msg) = refused(agent.client().install(&request("vda", "vda")).await);
+    assert_eq!(code, ErrorCode::Conflict);
+    assert!(msg.contains("live ISO"), "{msg}");
+}
