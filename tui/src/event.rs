@@ -1,8 +1,8 @@
 //! Everything that can change the console's state arrives as an [`Event`]
-//! on one channel.
+//! on one channel; work the state asks for leaves as an [`Effect`].
 
 use crossterm::event::KeyEvent;
-use lqx_api::HostInfo;
+use lqx_api::{HostInfo, InstallInfo, InstallProgress, PowerAction};
 
 /// One thing that happened.
 #[derive(Debug)]
@@ -13,14 +13,31 @@ pub enum Event {
     Resize,
     /// Time to refresh what is shown.
     Tick,
-    /// A `GET /v1/host` finished.
+    /// `GET /v1/host` finished.
     Host(Result<Box<HostInfo>, String>),
+    /// `GET /v1/install` finished.
+    Install(Result<Box<InstallInfo>, String>),
+    /// `POST /v1/install` finished.
+    InstallStarted(Result<InstallProgress, String>),
+    /// `POST /v1/host/power` finished.
+    Power(Result<(), String>),
 }
 
 /// Work the runtime does on the state's behalf; its results come back as
 /// events.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Fetch `GET /v1/host`.
+    /// `GET /v1/host`.
     FetchHost,
+    /// `GET /v1/install`.
+    FetchInstall,
+    /// `POST /v1/install`.
+    StartInstall {
+        /// Disk name.
+        disk: String,
+        /// What the operator typed.
+        confirm: String,
+    },
+    /// `POST /v1/host/power`.
+    Power(PowerAction),
 }

@@ -2,12 +2,6 @@
 //! line. A client of the agent's local API only: it never edits system
 //! files itself.
 
-mod app;
-mod event;
-mod keymap;
-mod runtime;
-mod view;
-
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,7 +24,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(runtime::run(
+    runtime.block_on(lqx_console::runtime::run(
         lqx_client::Client::unix(args.socket),
         Duration::from_secs(args.refresh),
     ))

@@ -2,7 +2,8 @@
 //! tasks whose results come back as events.
 
 use crate::app::App;
-use crate::event::{Effect, Event};
+use crate::effects;
+use crate::event::Event;
 use crate::view;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
@@ -35,15 +36,10 @@ async fn event_loop(
             return Ok(());
         };
         for effect in app.handle(event, OffsetDateTime::now_utc()) {
-            match effect {
-                Effect::FetchHost => {
-                    let (client, tx) = (client.clone(), tx.clone());
-                    tokio::spawn(async move {
-                        let result = client.host().await.map(Box::new).map_err(|e| e.to_string());
-                        let _ = tx.send(Event::Host(result)).await;
-                    });
-                }
-            }
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let _ = tx.send(effects::perform(&client, effect).await).await;
+            });
         }
         if app.quit {
             return Ok(());

@@ -3,54 +3,9 @@
 
 use lqx_api::{ErrorCode, InstallPhase, InstallRequest};
 use lqx_client::ClientError;
-use lqx_test_support::{AgentFixture, workspace_bin};
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use lqx_test_support::{AgentFixture, LoopDisk, workspace_bin};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A loop device over a sparse file, detached on drop.
-struct Loop {
-    dev: PathBuf,
-}
-
-impl Loop {
-    fn new(file: &Path, bytes: u64) -> Self {
-        std::fs::File::create(file).unwrap().set_len(bytes).unwrap();
-        let out = Command::new("losetup")
-            .args(["-f", "--show"])
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "losetup: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Self {
-            dev: PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()),
-        }
-    }
-
-    fn name(&self) -> String {
-        self.dev.file_name().unwrap().to_string_lossy().into_owned()
-    }
-
-    fn head(&self, n: usize) -> Vec<u8> {
-        let mut buf = vec![0u8; n];
-        std::fs::File::open(&self.dev)
-            .unwrap()
-            .read_exact(&mut buf)
-            .unwrap();
-        buf
-    }
-}
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
-    }
-}
 
 fn request(disk: &str, confirm: &str) -> InstallRequest {
     InstallRequest {
@@ -72,8 +27,8 @@ async fn install_onto_a_loop_device() {
     let image = work.path().join("lqx.raw");
     let data: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8 ^ 0x5a).collect();
     std::fs::write(&image, &data).unwrap();
-    let big = Loop::new(&work.path().join("big.img"), 9 << 30);
-    let small = Loop::new(&work.path().join("small.img"), 1 << 30);
+    let big = LoopDisk::new(&work.path().join("big.img"), 9 << 30);
+    let small = LoopDisk::new(&work.path().join("small.img"), 1 << 30);
 
     let image_arg = image.display().to_string();
     let agent = AgentFixture::start_with(
@@ -133,7 +88,7 @@ async fn install_onto_a_loop_device() {
     let cmp = Command::new("cmp")
         .args(["-n", &data.len().to_string()])
         .arg(&image)
-        .arg(&big.dev)
+        .arg(big.dev())
         .status()
         .unwrap();
     assert!(cmp.success(), "cmp agrees");

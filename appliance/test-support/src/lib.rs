@@ -6,6 +6,8 @@
 
 mod agent;
 mod bins;
+mod loop_disk;
 
 pub use agent::AgentFixture;
 pub use bins::workspace_bin;
+pub use loop_disk::LoopDisk;

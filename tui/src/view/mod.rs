@@ -1,9 +1,12 @@
 //! Drawing. Pure functions of [`App`]: nothing here reads the system.
 
+mod install;
+#[doc(hidden)]
+pub mod sample;
 mod status;
 pub mod summary;
 
-use crate::app::App;
+use crate::app::{App, Screen};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Modifier, Style, Stylize};
@@ -19,16 +22,26 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     ])
     .areas(frame.area());
     let hostname = app.host.as_ref().map_or("", |h| h.facts.hostname.as_str());
-    let bar = Line::from(vec![
-        Span::raw(" LimiQuantix").add_modifier(Modifier::BOLD),
-        Span::raw(format!(
-            "{:>width$} ",
-            hostname,
-            width = title.width.saturating_sub(13) as usize
-        )),
-    ]);
-    frame.render_widget(Paragraph::new(bar).style(Style::new().reversed()), title);
-    status::draw(frame, body, app);
+    let mut spans = vec![Span::raw(" LimiQuantix ").add_modifier(Modifier::BOLD)];
+    for screen in Screen::ALL {
+        let tab = Span::raw(format!(" {} ", screen.title()));
+        spans.push(if screen == app.screen {
+            tab.underlined().bold()
+        } else {
+            tab
+        });
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = usize::from(title.width).saturating_sub(used + 1);
+    spans.push(Span::raw(format!("{hostname:>room$} ")));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::new().reversed()),
+        title,
+    );
+    match app.screen {
+        Screen::Status => status::draw(frame, body, app),
+        Screen::Install => install::draw(frame, body, app),
+    }
     draw_footer(frame, footer, app);
 }
 
@@ -37,142 +50,43 @@ fn draw_footer(frame: &mut Frame<'_>, area: ratatui::layout::Rect, app: &App) {
         .updated_at
         .map(|t| format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second()));
     let state = match (&app.error, &updated) {
+        _ if app.notice.is_some() => {
+            Line::from(format!(" {}", app.notice.as_deref().unwrap_or_default())).yellow()
+        }
         (Some(err), Some(at)) => Line::from(format!(" {err} (showing data from {at})")).red(),
         (Some(err), None) => Line::from(format!(" {err}")).red(),
         (None, Some(at)) => Line::from(format!(" Updated {at}")),
         (None, None) => Line::from(" Contacting lqxd..."),
     };
-    let keys = Line::from(vec![
-        Span::raw(" R").bold(),
-        Span::raw(" Refresh   "),
-        Span::raw("Q").bold(),
-        Span::raw(" Quit"),
-    ]);
+    let hints: &[(&str, &str)] = match app.screen {
+        _ if app.typing() => &[("Enter", "Confirm"), ("Esc", "Cancel")],
+        Screen::Status => &[
+            ("Tab", "Screens"),
+            ("I", "Install"),
+            ("R", "Refresh"),
+            ("Q", "Quit"),
+        ],
+        Screen::Install => &[
+            ("Up/Down", "Choose"),
+            ("Enter", "Select"),
+            ("Tab", "Screens"),
+            ("Q", "Quit"),
+        ],
+    };
+    let mut keys = vec![Span::raw(" ")];
+    for (key, what) in hints {
+        keys.push(Span::raw(*key).bold());
+        keys.push(Span::raw(format!(" {what}   ")));
+    }
+    let keys = Line::from(keys);
     frame.render_widget(Paragraph::new(vec![state, keys]), area);
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
+    use super::sample::{render, sample_host, sample_install};
     use super::*;
-    use lqx_api::{
-        AddressFamily, AddressScope, AgentInfo, AgentMode, CpuInfo, DefaultRoute, DnsInfo,
-        HostFacts, HostInfo, InterfaceAddress, KernelInfo, LinkState, LoadAverage, MemoryInfo,
-        NetworkInterface, OsRelease,
-    };
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
     use time::OffsetDateTime;
-
-    fn nic(name: &str, index: u32, addrs: &[(&str, u8)]) -> NetworkInterface {
-        NetworkInterface {
-            name: name.into(),
-            index,
-            kind: None,
-            mac: Some("52:54:00:12:34:56".into()),
-            mtu: 1500,
-            admin_up: true,
-            link_state: LinkState::Up,
-            carrier: Some(true),
-            controller: None,
-            addresses: addrs
-                .iter()
-                .map(|(a, p)| {
-                    let address: std::net::IpAddr = a.parse().unwrap();
-                    InterfaceAddress {
-                        address,
-                        prefix_len: *p,
-                        family: if address.is_ipv4() {
-                            AddressFamily::Ipv4
-                        } else {
-                            AddressFamily::Ipv6
-                        },
-                        scope: if a.starts_with("fe80") {
-                            AddressScope::Link
-                        } else {
-                            AddressScope::Global
-                        },
-                        dynamic: false,
-                    }
-                })
-                .collect(),
-        }
-    }
-
-    pub fn sample_host() -> HostInfo {
-        HostInfo {
-            host_id: uuid::Uuid::from_u128(0x1234),
-            labels: Default::default(),
-            agent: AgentInfo {
-                version: "0.1.0".into(),
-                mode: AgentMode::Appliance,
-                pid: 42,
-                state_dir: "/var/lib/lqx".into(),
-                socket: "/run/lqx/lqxd.sock".into(),
-                address: None,
-                started_at: OffsetDateTime::UNIX_EPOCH,
-            },
-            facts: HostFacts {
-                hostname: "hv-01".into(),
-                machine_id: None,
-                os: OsRelease {
-                    pretty_name: Some("LimiQuantix 0.1 (Debian trixie)".into()),
-                    ..Default::default()
-                },
-                kernel: KernelInfo {
-                    name: "Linux".into(),
-                    release: "6.12.57+deb13-amd64".into(),
-                    version: "#1".into(),
-                    machine: "x86_64".into(),
-                },
-                boot_time: OffsetDateTime::UNIX_EPOCH,
-                uptime_seconds: 3725,
-                cpu: CpuInfo {
-                    model: Some("AMD EPYC 7302".into()),
-                    count: 32,
-                },
-                memory: MemoryInfo {
-                    total_bytes: 128 << 30,
-                    available_bytes: 100 << 30,
-                },
-                load: LoadAverage {
-                    one: 0.5,
-                    five: 0.25,
-                    fifteen: 0.1,
-                },
-                interfaces: vec![
-                    nic("lo", 1, &[("127.0.0.1", 8)]),
-                    nic("eno1", 2, &[("192.0.2.10", 24), ("fe80::1", 64)]),
-                    nic("eno2", 3, &[]),
-                ],
-                default_routes: vec![DefaultRoute {
-                    family: AddressFamily::Ipv4,
-                    gateway: Some("192.0.2.1".parse().unwrap()),
-                    interface: Some("eno1".into()),
-                    metric: None,
-                }],
-                dns: DnsInfo {
-                    servers: vec!["192.0.2.53".parse().unwrap()],
-                    search: vec!["lab.example".into()],
-                    source: "/run/systemd/resolve/resolv.conf".into(),
-                },
-            },
-        }
-    }
-
-    fn render(app: &App, width: u16, height: u16) -> String {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| draw(f, app)).unwrap();
-        let buffer = terminal.backend().buffer().clone();
-        (0..height)
-            .map(|y| {
-                let line: String = (0..width)
-                    .map(|x| buffer[(x, y)].symbol().to_string())
-                    .collect();
-                line.trim_end().to_owned()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 
     #[test]
     fn status_screen_at_80x24() {
@@ -182,6 +96,34 @@ pub mod tests {
             ..App::default()
         };
         insta::assert_snapshot!(render(&app, 80, 24));
+    }
+
+    #[test]
+    fn install_screens_at_80x24() {
+        let mut app = App {
+            screen: Screen::Install,
+            install: Some(Box::new(sample_install())),
+            host: Some(Box::new(sample_host())),
+            ..App::default()
+        };
+        insta::assert_snapshot!("install_choose", render(&app, 80, 24));
+        app.install_step = crate::app::InstallStep::Confirm {
+            disk: "vdb".into(),
+            typed: "vd".into(),
+            error: None,
+        };
+        insta::assert_snapshot!("install_confirm", render(&app, 80, 24));
+        app.install_step = crate::app::InstallStep::Running;
+        if let Some(info) = app.install.as_mut() {
+            info.progress = lqx_api::InstallProgress {
+                phase: lqx_api::InstallPhase::Writing,
+                disk: Some("vdb".into()),
+                bytes_done: 650_000_000,
+                bytes_total: 1_300_000_000,
+                message: None,
+            };
+        }
+        insta::assert_snapshot!("install_running", render(&app, 80, 24));
     }
 
     #[test]

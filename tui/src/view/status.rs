@@ -39,7 +39,16 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .collect();
     let dns: Vec<String> = f.dns.servers.iter().map(ToString::to_string).collect();
     let none = || "none".to_owned();
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    if app.install.as_ref().is_some_and(|i| i.available) {
+        lines.push(
+            Line::raw(" Live system: press I (or Tab) to install LimiQuantix onto a disk.")
+                .bold()
+                .yellow(),
+        );
+        lines.push(Line::raw(""));
+    }
+    lines.extend([
         row("Hostname", f.hostname.clone()),
         row("Host ID", host.host_id.to_string()),
         row(
@@ -104,7 +113,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             ),
         ),
         Line::raw(""),
-    ];
+    ]);
     lines.extend(
         NOT_YET
             .iter()

@@ -52,13 +52,13 @@ mod tests {
 
     #[test]
     fn routed_interface_first() {
-        let facts = crate::view::tests::sample_host().facts;
+        let facts = crate::view::sample::sample_host().facts;
         assert_eq!(management_addresses(&facts), vec!["eno1 192.0.2.10/24"]);
     }
 
     #[test]
     fn without_default_route_every_global_address() {
-        let mut facts = crate::view::tests::sample_host().facts;
+        let mut facts = crate::view::sample::sample_host().facts;
         facts.default_routes.clear();
         assert_eq!(management_addresses(&facts), vec!["eno1 192.0.2.10/24"]);
     }

@@ -1,0 +1,152 @@
+//! Sample data and screen capture for tests (here and in tests/).
+
+use lqx_api::{
+    AddressFamily, AddressScope, AgentInfo, AgentMode, CpuInfo, DefaultRoute, DnsInfo, HostFacts,
+    HostInfo, InterfaceAddress, KernelInfo, LinkState, LoadAverage, MemoryInfo, NetworkInterface,
+    OsRelease,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use time::OffsetDateTime;
+
+fn nic(name: &str, index: u32, addrs: &[(&str, u8)]) -> NetworkInterface {
+    NetworkInterface {
+        name: name.into(),
+        index,
+        kind: None,
+        mac: Some("52:54:00:12:34:56".into()),
+        mtu: 1500,
+        admin_up: true,
+        link_state: LinkState::Up,
+        carrier: Some(true),
+        controller: None,
+        addresses: addrs
+            .iter()
+            .map(|(a, p)| {
+                let address: std::net::IpAddr = a.parse().unwrap();
+                InterfaceAddress {
+                    address,
+                    prefix_len: *p,
+                    family: if address.is_ipv4() {
+                        AddressFamily::Ipv4
+                    } else {
+                        AddressFamily::Ipv6
+                    },
+                    scope: if a.starts_with("fe80") {
+                        AddressScope::Link
+                    } else {
+                        AddressScope::Global
+                    },
+                    dynamic: false,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Installer view of a live system with one usable disk.
+pub fn sample_install() -> lqx_api::InstallInfo {
+    let disk = |name: &str, gib: u64, reason: Option<&str>| lqx_api::InstallDisk {
+        name: name.into(),
+        path: format!("/dev/{name}"),
+        size_bytes: gib << 30,
+        model: Some("QEMU HARDDISK".into()),
+        serial: None,
+        rotational: false,
+        removable: false,
+        eligible: reason.is_none(),
+        reason: reason.map(Into::into),
+    };
+    lqx_api::InstallInfo {
+        available: true,
+        image_bytes: Some(1_300_000_000),
+        min_disk_bytes: 8 << 30,
+        disks: vec![
+            disk(
+                "sda",
+                2,
+                Some("sda1 is mounted (this disk holds the running system)"),
+            ),
+            disk("vdb", 32, None),
+        ],
+        progress: lqx_api::InstallProgress::idle(),
+    }
+}
+
+/// A plausible host.
+pub fn sample_host() -> HostInfo {
+    HostInfo {
+        host_id: uuid::Uuid::from_u128(0x1234),
+        labels: Default::default(),
+        agent: AgentInfo {
+            version: "0.1.0".into(),
+            mode: AgentMode::Appliance,
+            pid: 42,
+            state_dir: "/var/lib/lqx".into(),
+            socket: "/run/lqx/lqxd.sock".into(),
+            address: None,
+            started_at: OffsetDateTime::UNIX_EPOCH,
+        },
+        facts: HostFacts {
+            hostname: "hv-01".into(),
+            machine_id: None,
+            os: OsRelease {
+                pretty_name: Some("LimiQuantix 0.1 (Debian trixie)".into()),
+                ..Default::default()
+            },
+            kernel: KernelInfo {
+                name: "Linux".into(),
+                release: "6.12.57+deb13-amd64".into(),
+                version: "#1".into(),
+                machine: "x86_64".into(),
+            },
+            boot_time: OffsetDateTime::UNIX_EPOCH,
+            uptime_seconds: 3725,
+            cpu: CpuInfo {
+                model: Some("AMD EPYC 7302".into()),
+                count: 32,
+            },
+            memory: MemoryInfo {
+                total_bytes: 128 << 30,
+                available_bytes: 100 << 30,
+            },
+            load: LoadAverage {
+                one: 0.5,
+                five: 0.25,
+                fifteen: 0.1,
+            },
+            interfaces: vec![
+                nic("lo", 1, &[("127.0.0.1", 8)]),
+                nic("eno1", 2, &[("192.0.2.10", 24), ("fe80::1", 64)]),
+                nic("eno2", 3, &[]),
+            ],
+            default_routes: vec![DefaultRoute {
+                family: AddressFamily::Ipv4,
+                gateway: Some("192.0.2.1".parse().unwrap()),
+                interface: Some("eno1".into()),
+                metric: None,
+            }],
+            dns: DnsInfo {
+                servers: vec!["192.0.2.53".parse().unwrap()],
+                search: vec!["lab.example".into()],
+                source: "/run/systemd/resolve/resolv.conf".into(),
+            },
+        },
+    }
+}
+
+/// The screen's text, line by line, as drawn for `app` at `width`x`height`.
+pub fn render(app: &crate::app::App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| super::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    (0..height)
+        .map(|y| {
+            let line: String = (0..width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            line.trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
