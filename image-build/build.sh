@@ -65,6 +65,9 @@ cp "$o/$name.usr-x86-64-verity.raw" out/lqx.usr.verity
 iso=mkosi.workspace/iso
 rm -rf "$iso"; mkdir -p "$iso/root/lqx" "$iso/esp"
 ln out/lqx.usr.erofs "$iso/root/lqx/usr.erofs" 2>/dev/null || cp out/lqx.usr.erofs "$iso/root/lqx/usr.erofs"
+# The whole disk image, for the installer (lqxd --install-image). Stored zisofs-compressed: the
+# kernel's isofs decompresses it transparently, and its unused ESP space costs nothing.
+ln out/lqx.raw "$iso/root/lqx/lqx.raw" 2>/dev/null || cp --sparse=always out/lqx.raw "$iso/root/lqx/lqx.raw"
 # The verity partition is fixed-size (room for a full slot); its tree is at the start and the rest
 # is zeros: keep only what is needed (last non-zero byte + slack, rounded up to 1 MiB).
 /usr/bin/python3 - out/lqx.usr.verity "$iso/root/lqx/usr.verity" <<'PY'
@@ -116,7 +119,8 @@ cp "$esp" "$iso/root/esp.img"
 rm -f out/lqx.iso
 xorriso -as mkisofs -o out/lqx.iso -R -J -V LQX_LIVE \
     -e esp.img -no-emul-boot -isohybrid-gpt-basdat \
-    "$iso/root" 2>&1 | grep -v '^xorriso : UPDATE' >&2
+    "$iso/root" -- -zisofs level=6:block_size=128k -set_filter_r --zisofs /lqx/lqx.raw -- \
+    2>&1 | grep -v '^xorriso : UPDATE' >&2
 t2=$(date +%s)
 log "ISO done in $((t2 - t1)) s"
 ls -l out/ >&2

@@ -14,8 +14,16 @@ use tokio::sync::mpsc;
 
 /// Runs the console until the operator quits.
 pub async fn run(client: Client, refresh: Duration) -> anyhow::Result<()> {
-    // try_init installs a panic hook that restores the terminal first.
-    let mut terminal = ratatui::try_init()?;
+    // A serial line reports a size of 0x0 (nothing tells the kernel how big
+    // the terminal at the other end is): draw at 80x24 there, which every
+    // terminal has. try_init* installs a panic hook that restores the
+    // terminal first.
+    let mut terminal = match crossterm::terminal::size() {
+        Ok((cols, rows)) if cols > 0 && rows > 0 => ratatui::try_init()?,
+        _ => ratatui::try_init_with_options(ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 80, 24)),
+        })?,
+    };
     let result = event_loop(&mut terminal, client, refresh).await;
     ratatui::restore();
     result

@@ -28,7 +28,7 @@ pub struct Args {
 
     /// The system image the live system installs onto a disk. Present
     /// only on the live ISO; elsewhere installation is unavailable.
-    #[arg(long, value_name = "PATH", default_value = "/run/lqx/live/lqx.raw")]
+    #[arg(long, value_name = "PATH", default_value = "/run/lqx-live/lqx/lqx.raw")]
     pub install_image: PathBuf,
 
     /// Offer loop devices as installation targets (for testing the
