@@ -9,9 +9,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
 
+/// Size of the terminal emulated for [`Serial::screen`]: the console draws
+/// at 80x24 on a serial line.
+const ROWS: std::num::NonZeroU16 = std::num::NonZeroU16::new(24).unwrap();
+const COLS: std::num::NonZeroU16 = std::num::NonZeroU16::new(80).unwrap();
+
 /// A connected serial console.
 pub struct Serial {
     output: Arc<Mutex<Vec<u8>>>,
+    screen: Arc<Mutex<vt100::Parser>>,
     writer: tokio::sync::Mutex<OwnedWriteHalf>,
 }
 
@@ -59,6 +65,8 @@ impl Serial {
         let (mut reader, writer) = stream.into_split();
         let output = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&output);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let term = Arc::clone(&screen);
         let mut file = tokio::fs::File::create(log)
             .await
             .map_err(io(format!("create {}", log.display())))?;
@@ -71,11 +79,15 @@ impl Serial {
                 sink.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .extend_from_slice(&buf[..n]);
+                term.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .process(&buf[..n]);
                 let _ = file.write_all(&buf[..n]).await;
             }
         });
         Ok(Self {
             output,
+            screen,
             writer: tokio::sync::Mutex::new(writer),
         })
     }
@@ -121,6 +133,39 @@ impl Serial {
                     what: format!("{needle:?} on the serial console"),
                     seconds: timeout.as_secs(),
                     tail: self.tail(2000),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// What a terminal attached to the serial line shows now (80x24):
+    /// full-screen programs redraw only what changed, so their text is
+    /// read from an emulated screen rather than from the byte stream.
+    pub fn screen(&self) -> String {
+        self.screen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .screen()
+            .contents()
+    }
+
+    /// Waits until `needle` is on the emulated screen.
+    pub async fn wait_for_screen(
+        &self,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<(), HarnessError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.screen().contains(needle) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(HarnessError::Timeout {
+                    what: format!("{needle:?} on the serial terminal's screen"),
+                    seconds: timeout.as_secs(),
+                    tail: self.screen(),
                 });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

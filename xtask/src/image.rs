@@ -47,9 +47,18 @@ pub fn test() -> Result<(), String> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root()).env("LQX_IMAGE_DIR", out_dir());
     if crate::shell::has_nextest() {
-        cmd.args(["nextest", "run", "-p", "lqx-qemu-tests", "--no-fail-fast"]);
+        // One machine at a time: each wants both cores.
+        cmd.args([
+            "nextest",
+            "run",
+            "-p",
+            "lqx-qemu-tests",
+            "--no-fail-fast",
+            "--test-threads",
+            "1",
+        ]);
     } else {
-        cmd.args(["test", "-p", "lqx-qemu-tests"]);
+        cmd.args(["test", "-p", "lqx-qemu-tests", "--", "--test-threads", "1"]);
     }
     run(&mut cmd)
 }

@@ -25,7 +25,9 @@ fn refused(result: Result<lqx_api::InstallProgress, ClientError>) -> (ErrorCode,
 async fn install_onto_a_loop_device() {
     let work = tempfile::tempdir().unwrap();
     let image = work.path().join("lqx.raw");
-    let data: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8 ^ 0x5a).collect();
+    let mut data: Vec<u8> = (0..(24u32 << 20)).map(|i| (i % 253) as u8 ^ 0x5a).collect();
+    // A zero run, as the image's free ESP space has: zeroed by the device.
+    data[(8 << 20)..(16 << 20)].fill(0);
     std::fs::write(&image, &data).unwrap();
     let big = LoopDisk::new(&work.path().join("big.img"), 9 << 30);
     let small = LoopDisk::new(&work.path().join("small.img"), 1 << 30);
@@ -60,6 +62,18 @@ async fn install_onto_a_loop_device() {
         "refused install wrote nothing"
     );
     assert!(small.head(1 << 20).iter().all(|b| *b == 0));
+
+    // Old contents everywhere the image goes: the zero run must be zeroed,
+    // not skipped.
+    {
+        use std::io::Write;
+        let mut dev = std::fs::OpenOptions::new()
+            .write(true)
+            .open(big.dev())
+            .unwrap();
+        dev.write_all(&vec![0xffu8; data.len()]).unwrap();
+        dev.sync_all().unwrap();
+    }
 
     // The real thing.
     let started = client
