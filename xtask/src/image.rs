@@ -99,3 +99,55 @@ pub fn boot() -> Result<(), String> {
         .arg(format!("file={},format=qcow2,if=virtio", disk.display()))
         .args(["-nic", "user,model=virtio-net-pci"]))
 }
+
+fn size_line(path: &std::path::Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) => format!(
+            "{:>7.1} MiB apparent, {:>7.1} MiB allocated  {}",
+            m.len() as f64 / 1048576.0,
+            (m.blocks() * 512) as f64 / 1048576.0,
+            path.display()
+        ),
+        Err(e) => format!("{}: {e}", path.display()),
+    }
+}
+
+/// `cargo xtask bench-image`: build times and sizes of the appliance and
+/// of a stock minimal trixie image, then their boot-to-console times.
+pub fn bench() -> Result<(), String> {
+    let t = std::time::Instant::now();
+    build()?;
+    let ours = t.elapsed();
+    let t = std::time::Instant::now();
+    let mut stock = Command::new("mkosi");
+    stock
+        .current_dir(root().join("image-build/stock"))
+        .arg("-f");
+    if let Some(cache) = std::env::var_os("LQX_CACHE_DIR") {
+        let cache = PathBuf::from(cache).join("mkosi");
+        stock
+            .arg("--package-cache-dir")
+            .arg(cache.join("packages"))
+            .arg("--cache-dir")
+            .arg(cache.join("stock"));
+    }
+    run(stock.arg("build"))?;
+    let stock_time = t.elapsed();
+    let stock_raw = root().join("image-build/mkosi.output/stock/stock.raw");
+    println!(
+        "build (mkosi caches as left by earlier builds; appliance includes cargo release build)"
+    );
+    println!("  appliance: {:.0} s", ours.as_secs_f64());
+    println!("  stock:     {:.0} s", stock_time.as_secs_f64());
+    println!("sizes");
+    println!("  appliance raw {}", size_line(&out_dir().join("lqx.raw")));
+    println!("  appliance ISO {}", size_line(&out_dir().join("lqx.iso")));
+    println!("  stock raw     {}", size_line(&stock_raw));
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root())
+        .env("LQX_IMAGE_DIR", out_dir())
+        .env("LQX_STOCK_IMAGE", &stock_raw)
+        .args(["bench", "-p", "lqx-qemu-tests", "--bench", "boot"]);
+    run(&mut cmd)
+}

@@ -16,14 +16,15 @@ mod shell;
 use shell::{cargo, root};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test|run|run-local|image|bench|openapi|setup>
+const USAGE: &str = "usage: cargo xtask <test|run|run-local|image|bench|bench-image|openapi|setup>
 
   test       install what the tests need, then fmt check, clippy, build, every test,
              the appliance image and the QEMU tests that boot it
   run        build the appliance image and boot it in QEMU, console in this terminal
   run-local  build lqxd and the console and run them on this machine
   image      build the appliance image and ISO only
-  bench    build in release mode and print benchmark figures
+  bench      print the agent's benchmark figures
+  bench-image  print build time, sizes and boot time of the image next to stock trixie
   openapi  regenerate docs/openapi.json from the code
   setup    only install the Debian packages the tests need";
 
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Some("run-local") => run::run(),
         Some("image") => image::build(),
         Some("bench") => bench(),
+        Some("bench-image") => image::bench(),
         Some("openapi") => openapi(),
         Some("setup") => packages::ensure(packages::TEST),
         _ => {
