@@ -14,7 +14,7 @@ mod qmp;
 mod serial;
 
 pub use accel::{Accel, accel};
-pub use machine::{Drive, Machine, MachineConfig, blank_disk, image_dir, overlay};
+pub use machine::{Drive, Machine, MachineConfig, blank_disk, fresh_dir, image_dir, overlay};
 pub use probe::Report;
 pub use qmp::Qmp;
 pub use serial::Serial;

@@ -92,6 +92,15 @@ pub fn overlay(base: &Path, overlay: &Path, size: u64) -> Result<(), HarnessErro
     }
 }
 
+/// An empty directory `name` under `base` (a test's `CARGO_TARGET_TMPDIR`)
+/// for a test's machines, logs and screenshots, kept after the test.
+pub fn fresh_dir(base: &str, name: &str) -> PathBuf {
+    let dir = Path::new(base).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    dir
+}
+
 /// Creates an empty disk file of `size` bytes.
 pub fn blank_disk(path: &Path, size: u64) -> Result<(), HarnessError> {
     std::fs::File::create(path)
@@ -245,6 +254,30 @@ impl Machine {
             })?;
         Report::parse(&probe.text_after(mark))
             .ok_or_else(|| HarnessError::Qmp("incomplete probe report".into()))
+    }
+
+    /// Waits, report after report, until one satisfies `ready`; fails
+    /// with the last report after `timeout`.
+    pub async fn report_where(
+        &self,
+        what: &str,
+        timeout: Duration,
+        ready: impl Fn(&Report) -> bool,
+    ) -> Result<Report, HarnessError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let report = self.probe_report(timeout).await?;
+            if ready(&report) {
+                return Ok(report);
+            }
+            if Instant::now() > deadline {
+                return Err(HarnessError::Timeout {
+                    what: what.to_owned(),
+                    seconds: timeout.as_secs(),
+                    tail: format!("{report:#?}"),
+                });
+            }
+        }
     }
 
     /// The directory holding this machine's logs and screenshots.

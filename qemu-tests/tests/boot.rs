@@ -3,39 +3,16 @@
 //! reboot. Needs the image from `image-build/build.sh` (see
 //! `lqx_qemu_tests::image_dir`); `cargo xtask test` builds it first.
 
-use lqx_qemu_tests::{Drive, Machine, MachineConfig, Report, image_dir, overlay};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use lqx_qemu_tests::{Drive, Machine, MachineConfig, fresh_dir, image_dir, overlay};
+use std::time::Duration;
 
 /// Generous: first boot under TCG on a loaded 2-core machine takes up to
 /// two minutes; repart and the factory copy run first.
 const BOOT: Duration = Duration::from_secs(900);
 
-fn artifacts(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Waits for a report in which `ready` holds.
-async fn report_where(m: &Machine, what: &str, ready: impl Fn(&Report) -> bool) -> Report {
-    let deadline = Instant::now() + BOOT;
-    loop {
-        let report = m.probe_report(BOOT).await.unwrap();
-        if ready(&report) {
-            return report;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting for {what}; last report: {report:#?}"
-        );
-    }
-}
-
 #[tokio::test]
 async fn raw_image_boots_to_the_console_and_keeps_state_across_reboot() {
-    let dir = artifacts("raw-boot");
+    let dir = fresh_dir(env!("CARGO_TARGET_TMPDIR"), "raw-boot");
     let disk = dir.join("disk.qcow2");
     overlay(&image_dir().join("lqx.raw"), &disk, 8 << 30).unwrap();
 
@@ -48,10 +25,12 @@ async fn raw_image_boots_to_the_console_and_keeps_state_across_reboot() {
         ..MachineConfig::default()
     };
     let mut m = Machine::start(&config, &dir.join("boot1")).await.unwrap();
-    let report = report_where(&m, "the console showing a DHCP address", |r| {
-        r.tty1.contains("Management") && r.tty1.contains("10.0.2.15")
-    })
-    .await;
+    let report = m
+        .report_where("the console showing a DHCP address", BOOT, |r| {
+            r.tty1.contains("Management") && r.tty1.contains("10.0.2.15")
+        })
+        .await
+        .unwrap();
     let shot = m.screenshot("tty1-status").await.unwrap();
     assert!(std::fs::metadata(&shot).unwrap().len() > 0);
 
@@ -91,12 +70,14 @@ async fn raw_image_boots_to_the_console_and_keeps_state_across_reboot() {
     assert_eq!(host["agent"]["mode"], "appliance");
 
     // Clean power-off (ACPI button), then boot the same disk again.
-    let labelled = report_where(&m, "the label write", |r| {
-        r.host
-            .as_ref()
-            .is_some_and(|h| h["labels"]["boot-check"] == "first")
-    })
-    .await;
+    let labelled = m
+        .report_where("the label write", BOOT, |r| {
+            r.host
+                .as_ref()
+                .is_some_and(|h| h["labels"]["boot-check"] == "first")
+        })
+        .await
+        .unwrap();
     drop(labelled);
     m.qmp
         .execute("system_powerdown", serde_json::json!({}))
@@ -110,7 +91,10 @@ async fn raw_image_boots_to_the_console_and_keeps_state_across_reboot() {
         ..config
     };
     let m = Machine::start(&config, &dir.join("boot2")).await.unwrap();
-    let report = report_where(&m, "lqxd after the reboot", |r| r.host.is_some()).await;
+    let report = m
+        .report_where("lqxd after the reboot", BOOT, |r| r.host.is_some())
+        .await
+        .unwrap();
     let host = report.host.clone().unwrap();
     assert_eq!(host["host_id"], host_id.as_str(), "identity kept");
     assert_eq!(

@@ -1,40 +1,21 @@
-//! The ISO boots live into the console, which installs the system onto a
-//! disk chosen with keys on the serial console; refused choices write
-//! nothing; the machine then boots the installed system from that disk.
+//! The ISO, written to a stick (here: attached as a third disk), boots
+//! live into the console, which installs the system onto a disk chosen
+//! with keys on the serial console; refused choices (the stick itself, a
+//! disk too small, a mistyped name, Esc) write nothing; the machine then
+//! boots the installed system from the chosen disk.
 
-use lqx_qemu_tests::{Drive, Machine, MachineConfig, Report, blank_disk, image_dir};
+use lqx_qemu_tests::{Drive, Machine, MachineConfig, blank_disk, fresh_dir, image_dir};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 const BOOT: Duration = Duration::from_secs(900);
 const ENTER: &[u8] = b"\r";
 const ESC: &[u8] = b"\x1b";
 const DOWN: &[u8] = b"\x1b[B";
 
-fn artifacts(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn allocated(path: &Path) -> u64 {
     std::fs::metadata(path).unwrap().blocks() * 512
-}
-
-async fn report_where(m: &Machine, what: &str, ready: impl Fn(&Report) -> bool) -> Report {
-    let deadline = Instant::now() + BOOT;
-    loop {
-        let report = m.probe_report(BOOT).await.unwrap();
-        if ready(&report) {
-            return report;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting for {what}: {report:#?}"
-        );
-    }
 }
 
 /// Sends keys, then waits for `expect` to be on the serial terminal.
@@ -45,18 +26,22 @@ async fn keys(m: &Machine, bytes: &[u8], expect: &str, timeout: Duration) {
 
 #[tokio::test]
 async fn iso_installs_onto_a_disk_chosen_on_the_console() {
-    let dir = artifacts("iso-install");
+    let dir = fresh_dir(env!("CARGO_TARGET_TMPDIR"), "iso-install");
     let target = dir.join("target.raw");
     let small = dir.join("small.raw");
     blank_disk(&target, 10 << 30).unwrap();
     blank_disk(&small, 4 << 30).unwrap();
+    // A copy, so that an install onto the stick could be detected.
+    let stick = dir.join("stick.raw");
+    std::fs::copy(image_dir().join("lqx.iso"), &stick).unwrap();
+    let stick_before = std::fs::read(&stick).unwrap();
     let config = MachineConfig {
         // The blank disks come first in the boot order: the firmware skips
         // them until one holds a system.
         drives: vec![
             Drive::Disk(target.clone()),
             Drive::Disk(small.clone()),
-            Drive::Cdrom(image_dir().join("lqx.iso")),
+            Drive::Disk(stick.clone()),
         ],
         cmdline_extra: Some("lqx.test-probe".into()),
         probe: true,
@@ -64,7 +49,10 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
     };
     let mut m = Machine::start(&config, &dir.join("machine")).await.unwrap();
 
-    let live = report_where(&m, "the live system", |r| r.host.is_some()).await;
+    let live = m
+        .report_where("the live system", BOOT, |r| r.host.is_some())
+        .await
+        .unwrap();
     assert_eq!(
         live.field("root").split(' ').nth(1),
         Some("tmpfs"),
@@ -74,7 +62,8 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
     m.serial.wait_for_screen("Live system", BOOT).await.unwrap();
     m.screenshot("live-status").await.unwrap();
 
-    // The install screen lists both disks; the small one is refused.
+    // The install screen lists the disks; the small one and the stick the
+    // system runs from are refused.
     keys(&m, b"i", "Choose the disk", Duration::from_secs(60)).await;
     keys(&m, DOWN, "vdb", Duration::from_secs(30)).await;
     keys(
@@ -84,9 +73,17 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
         Duration::from_secs(30),
     )
     .await;
+    // The stick the live system runs from.
+    keys(&m, DOWN, "vdc", Duration::from_secs(30)).await;
+    keys(&m, ENTER, "vdc cannot be used", Duration::from_secs(30)).await;
+    assert!(
+        m.serial.screen().contains("mounted"),
+        "{}",
+        m.serial.screen()
+    );
 
     // vda: a wrong name, then cancel. Nothing is written.
-    keys(&m, b"\x1b[A", "vda", Duration::from_secs(30)).await;
+    keys(&m, b"\x1b[A\x1b[A", "vda", Duration::from_secs(30)).await;
     keys(
         &m,
         ENTER,
@@ -129,13 +126,19 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
     m.screenshot("install-done").await.unwrap();
     assert!(allocated(&target) > 100 << 20, "the system was written");
     assert_eq!(allocated(&small), 0);
+    assert!(
+        std::fs::read(&stick).unwrap() == stick_before,
+        "the stick is unchanged"
+    );
 
     // Enter reboots; the firmware now finds the installed system first.
     m.serial.send(ENTER).await.unwrap();
-    let installed = report_where(&m, "the installed system", |r| {
-        r.field("root").contains("ext4") && r.host.is_some()
-    })
-    .await;
+    let installed = m
+        .report_where("the installed system", BOOT, |r| {
+            r.field("root").contains("ext4") && r.host.is_some()
+        })
+        .await
+        .unwrap();
     assert!(
         installed.field("usr").contains("/dev/mapper/usr"),
         "{installed:#?}"

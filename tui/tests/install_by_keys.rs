@@ -6,7 +6,7 @@ use lqx_api::InstallPhase;
 use lqx_console::app::{App, InstallStep, Screen};
 use lqx_console::effects::perform;
 use lqx_console::event::Event;
-use lqx_test_support::{AgentFixture, LoopDisk, workspace_bin};
+use lqx_test_support::{AgentFixture, LoopDisk};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -43,12 +43,7 @@ async fn install_with_keys() {
     std::fs::write(&image, &data).unwrap();
     let target = LoopDisk::new(&work.path().join("target.img"), 9 << 30);
     let decoy = LoopDisk::new(&work.path().join("decoy.img"), 9 << 30);
-    let image_arg = image.display().to_string();
-    let agent = AgentFixture::start_with(
-        workspace_bin("lqxd"),
-        &["--install-image", &image_arg, "--install-allow-loop"],
-    )
-    .await;
+    let agent = AgentFixture::start_installer(&image).await;
     let client = agent.client();
 
     let mut app = App::default();

@@ -3,7 +3,7 @@
 
 use lqx_api::{ErrorCode, InstallPhase, InstallRequest};
 use lqx_client::ClientError;
-use lqx_test_support::{AgentFixture, LoopDisk, workspace_bin};
+use lqx_test_support::{AgentFixture, LoopDisk};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -32,12 +32,7 @@ async fn install_onto_a_loop_device() {
     let big = LoopDisk::new(&work.path().join("big.img"), 9 << 30);
     let small = LoopDisk::new(&work.path().join("small.img"), 1 << 30);
 
-    let image_arg = image.display().to_string();
-    let agent = AgentFixture::start_with(
-        workspace_bin("lqxd"),
-        &["--install-image", &image_arg, "--install-allow-loop"],
-    )
-    .await;
+    let agent = AgentFixture::start_installer(&image).await;
     let client = agent.client();
 
     let info = client.install_info().await.unwrap();

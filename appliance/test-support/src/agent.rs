@@ -23,6 +23,17 @@ impl AgentFixture {
         Self::start_with(workspace_bin("lqxd"), &[]).await
     }
 
+    /// Starts the workspace's `lqxd` as a live system's agent: installing
+    /// `image`, with loop devices offered as disks.
+    pub async fn start_installer(image: &Path) -> Self {
+        let image = image.display().to_string();
+        Self::start_with(
+            workspace_bin("lqxd"),
+            &["--install-image", &image, "--install-allow-loop"],
+        )
+        .await
+    }
+
     /// Starts the given `lqxd` binary with extra flags.
     pub async fn start_with(bin: PathBuf, extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new()
