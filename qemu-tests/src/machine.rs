@@ -234,26 +234,29 @@ impl Machine {
         Ok(path)
     }
 
-    /// Waits for the next complete probe report after now.
+    /// Waits for the next complete probe report after now. A report the
+    /// guest was in the middle of writing (or that a reboot cut off) is
+    /// skipped.
     pub async fn probe_report(&self, timeout: Duration) -> Result<Report, HarnessError> {
         let probe = self
             .probe
             .as_ref()
             .ok_or_else(|| HarnessError::Qmp("machine started without the probe port".into()))?;
         let mark = probe.mark();
-        probe
-            .wait_for_after(mark, "=== PROBE END", timeout)
-            .await
-            .map_err(|e| match e {
-                HarnessError::Timeout { what, seconds, .. } => HarnessError::Timeout {
-                    what,
-                    seconds,
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(report) = Report::parse(&probe.text_after(mark)) {
+                return Ok(report);
+            }
+            if Instant::now() > deadline {
+                return Err(HarnessError::Timeout {
+                    what: "a complete report of the test probe".into(),
+                    seconds: timeout.as_secs(),
                     tail: self.serial.tail(3000),
-                },
-                other => other,
-            })?;
-        Report::parse(&probe.text_after(mark))
-            .ok_or_else(|| HarnessError::Qmp("incomplete probe report".into()))
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Waits, report after report, until one satisfies `ready`; fails

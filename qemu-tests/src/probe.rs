@@ -59,5 +59,9 @@ mod tests {
         assert!(r.tty1.contains("Hostname lqx"));
         assert_eq!(r.host.unwrap()["host_id"], "x");
         assert!(Report::parse("=== PROBE BEGIN\nlqxd: a\n").is_none());
+        // The tail of a report cut off at the mark is skipped.
+        let cut = "d: active\n=== PROBE END\n=== PROBE BEGIN\nlqxd: failed\n=== PROBE END\n";
+        assert_eq!(Report::parse(cut).unwrap().field("lqxd"), "failed");
+        assert!(Report::parse("d: active\n=== PROBE END\n=== PROBE BEGIN\nlqxd: x\n").is_none());
     }
 }
