@@ -43,7 +43,9 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
             Drive::Disk(small.clone()),
             Drive::Disk(stick.clone()),
         ],
-        cmdline_extra: Some("lqx.test-probe".into()),
+        // The probe writes this label through the API once the agent answers;
+        // on the installed system it must survive a power cycle.
+        cmdline_extra: Some("lqx.test-probe lqx.test-label=installed=yes".into()),
         probe: true,
         ..MachineConfig::default()
     };
@@ -145,7 +147,46 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
     );
     assert_eq!(installed.field("failed"), "", "{installed:#?}");
     assert_eq!(installed.field("lqxd"), "active");
-    let host = installed.host.unwrap();
+    let host = installed.host.clone().unwrap();
     assert_eq!(host["agent"]["mode"], "appliance");
+    let host_id = host["host_id"].as_str().unwrap().to_owned();
+    assert!(
+        installed.tty1.contains(&host_id),
+        "the console shows the installed host:\n{}",
+        installed.tty1
+    );
     m.screenshot("installed-status").await.unwrap();
+
+    // A label written through the API on the installed system survives a
+    // clean power-off and a boot without the probe's label argument.
+    m.report_where("the label write", BOOT, |r| {
+        r.host
+            .as_ref()
+            .is_some_and(|h| h["labels"]["installed"] == "yes")
+    })
+    .await
+    .unwrap();
+    m.qmp
+        .execute("system_powerdown", serde_json::json!({}))
+        .await
+        .unwrap();
+    m.wait_exit(Duration::from_secs(300)).await.unwrap();
+    drop(m);
+    let config = MachineConfig {
+        cmdline_extra: Some("lqx.test-probe".into()),
+        ..config
+    };
+    let m = Machine::start(&config, &dir.join("machine-again"))
+        .await
+        .unwrap();
+    let again = m
+        .report_where("the installed system, booted again", BOOT, |r| {
+            r.host.is_some()
+        })
+        .await
+        .unwrap();
+    let host = again.host.clone().unwrap();
+    assert_eq!(host["host_id"], host_id.as_str(), "identity kept");
+    assert_eq!(host["labels"]["installed"], "yes", "state kept");
+    assert_eq!(again.field("failed"), "");
 }
