@@ -304,6 +304,15 @@ impl Machine {
         })
     }
 
+    /// Presses the ACPI power button and waits for the guest to power off
+    /// cleanly (the disks are then consistent for the next boot).
+    pub async fn power_off(mut self, timeout: Duration) -> Result<(), HarnessError> {
+        self.qmp
+            .execute("system_powerdown", serde_json::json!({}))
+            .await?;
+        self.wait_exit(timeout).await
+    }
+
     /// Kills QEMU now.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -70,21 +70,14 @@ async fn raw_image_boots_to_the_console_and_keeps_state_across_reboot() {
     assert_eq!(host["agent"]["mode"], "appliance");
 
     // Clean power-off (ACPI button), then boot the same disk again.
-    let labelled = m
-        .report_where("the label write", BOOT, |r| {
-            r.host
-                .as_ref()
-                .is_some_and(|h| h["labels"]["boot-check"] == "first")
-        })
-        .await
-        .unwrap();
-    drop(labelled);
-    m.qmp
-        .execute("system_powerdown", serde_json::json!({}))
-        .await
-        .unwrap();
-    m.wait_exit(Duration::from_secs(300)).await.unwrap();
-    drop(m);
+    m.report_where("the label write", BOOT, |r| {
+        r.host
+            .as_ref()
+            .is_some_and(|h| h["labels"]["boot-check"] == "first")
+    })
+    .await
+    .unwrap();
+    m.power_off(Duration::from_secs(300)).await.unwrap();
 
     let config = MachineConfig {
         cmdline_extra: Some("lqx.test-probe".into()),

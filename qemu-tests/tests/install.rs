@@ -166,12 +166,7 @@ async fn iso_installs_onto_a_disk_chosen_on_the_console() {
     })
     .await
     .unwrap();
-    m.qmp
-        .execute("system_powerdown", serde_json::json!({}))
-        .await
-        .unwrap();
-    m.wait_exit(Duration::from_secs(300)).await.unwrap();
-    drop(m);
+    m.power_off(Duration::from_secs(300)).await.unwrap();
     let config = MachineConfig {
         cmdline_extra: Some("lqx.test-probe".into()),
         ..config

@@ -44,9 +44,10 @@ impl Installer {
 
     /// Disks, image and progress.
     pub fn info(&self) -> InstallInfo {
+        let image_bytes = self.image_bytes();
         InstallInfo {
-            available: self.image_bytes().is_some(),
-            image_bytes: self.image_bytes(),
+            available: image_bytes.is_some(),
+            image_bytes,
             min_disk_bytes: MIN_DISK_BYTES,
             disks: disks::list(&self.sources, MIN_DISK_BYTES),
             progress: self.progress(),
