@@ -43,6 +43,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The caller is not allowed to use this API.
     Forbidden,
+    /// A password was wrong.
+    Unauthorized,
+    /// Too many attempts; wait and try again.
+    TooManyRequests,
     /// The request conflicts with the current state.
     Conflict,
     /// The agent failed while serving the request; nothing was changed.
@@ -66,6 +70,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Forbidden => "forbidden",
+            Self::Unauthorized => "unauthorized",
+            Self::TooManyRequests => "too_many_requests",
             Self::Conflict => "conflict",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",

@@ -148,6 +148,9 @@ pub struct NetworkInterface {
     pub mac: Option<String>,
     /// Maximum transmission unit in bytes.
     pub mtu: u32,
+    /// Largest MTU the driver accepts, when it says.
+    #[serde(default)]
+    pub max_mtu: Option<u32>,
     /// Whether the interface is administratively up.
     pub admin_up: bool,
     /// Operational state.

@@ -6,12 +6,17 @@
 //! agent, the CLI and the console agree on one definition.
 
 pub mod agent;
+pub mod auth;
 pub mod error;
 pub mod host;
 pub mod install;
+pub mod journal;
 pub mod labels;
+pub mod network;
+pub mod ssh;
 
 pub use agent::{AgentInfo, AgentMode};
+pub use auth::{AuthStatus, SetPasswordRequest, VerifyRequest};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use host::{
     AddressFamily, AddressScope, CpuInfo, DefaultRoute, DnsInfo, HostFacts, HostInfo,
@@ -19,7 +24,14 @@ pub use host::{
     PowerAction, PowerRequest,
 };
 pub use install::{InstallDisk, InstallInfo, InstallPhase, InstallProgress, InstallRequest};
+pub use journal::{JournalLine, JournalLines, JournalQuery};
 pub use labels::{Labels, LabelsPatch};
+pub use network::{
+    ApplyOutcome, ApplyRequest, ApplyResult, BondMode, Check, CheckStatus, Diagnostics, DnsConfig,
+    Ipv4Config, Ipv6Config, LinkConfig, LinkKind, NetworkBackendKind, NetworkConfig, NetworkStatus,
+    PendingApply,
+};
+pub use ssh::{AuditEvent, SshEnableRequest, SshStatus};
 
 /// Path prefix of every route of version 1 of the API.
 pub const API_PREFIX: &str = "/v1";

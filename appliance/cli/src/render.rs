@@ -315,6 +315,7 @@ mod tests {
             kind: None,
             mac: None,
             mtu: 65536,
+            max_mtu: None,
             admin_up: true,
             link_state: lqx_api::LinkState::Unknown,
             carrier: Some(true),

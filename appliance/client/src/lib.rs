@@ -11,8 +11,10 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use lqx_api::{
-    AgentInfo, ErrorBody, ErrorCode, HostInfo, InstallInfo, InstallProgress, InstallRequest,
-    Labels, LabelsPatch, PowerAction, PowerRequest,
+    AgentInfo, ApplyRequest, AuthStatus, Diagnostics, ErrorBody, ErrorCode, HostInfo, InstallInfo,
+    InstallProgress, InstallRequest, JournalLines, Labels, LabelsPatch, NetworkConfig,
+    NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest, SshEnableRequest, SshStatus,
+    VerifyRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -133,8 +135,106 @@ impl Client {
 
     /// `POST /v1/host/power`.
     pub async fn power(&self, action: PowerAction) -> Result<(), ClientError> {
-        let body = serde_json::to_vec(&PowerRequest { action }).unwrap_or_default();
-        let (status, bytes) = self.raw(Method::POST, "/v1/host/power", Some(body)).await?;
+        self.call_empty(
+            Method::POST,
+            "/v1/host/power",
+            Some(&PowerRequest { action }),
+        )
+        .await
+    }
+
+    /// `GET /v1/host/network`.
+    pub async fn network(&self) -> Result<NetworkStatus, ClientError> {
+        self.call(Method::GET, "/v1/host/network", None::<&()>)
+            .await
+    }
+
+    /// `PUT /v1/host/network`: saves the desired configuration (not applied).
+    pub async fn set_network(&self, config: &NetworkConfig) -> Result<NetworkStatus, ClientError> {
+        self.call(Method::PUT, "/v1/host/network", Some(config))
+            .await
+    }
+
+    /// `POST /v1/host/network/apply`.
+    pub async fn apply_network(
+        &self,
+        request: &ApplyRequest,
+    ) -> Result<NetworkStatus, ClientError> {
+        self.call(Method::POST, "/v1/host/network/apply", Some(request))
+            .await
+    }
+
+    /// `POST /v1/host/network/confirm`.
+    pub async fn confirm_network(&self) -> Result<NetworkStatus, ClientError> {
+        self.call(Method::POST, "/v1/host/network/confirm", None::<&()>)
+            .await
+    }
+
+    /// `POST /v1/host/network/revert`.
+    pub async fn revert_network(&self) -> Result<NetworkStatus, ClientError> {
+        self.call(Method::POST, "/v1/host/network/revert", None::<&()>)
+            .await
+    }
+
+    /// `GET /v1/host/diagnostics`.
+    pub async fn diagnostics(&self) -> Result<Diagnostics, ClientError> {
+        self.call(Method::GET, "/v1/host/diagnostics", None::<&()>)
+            .await
+    }
+
+    /// `GET /v1/host/journal`: the newest `lines` lines of `unit`.
+    pub async fn journal(&self, unit: &str, lines: u32) -> Result<JournalLines, ClientError> {
+        let path = format!(
+            "/v1/host/journal?unit={}&lines={lines}",
+            percent_encode(unit)
+        );
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `GET /v1/auth`.
+    pub async fn auth(&self) -> Result<AuthStatus, ClientError> {
+        self.call(Method::GET, "/v1/auth", None::<&()>).await
+    }
+
+    /// `PUT /v1/auth/password`.
+    pub async fn set_password(&self, request: &SetPasswordRequest) -> Result<(), ClientError> {
+        self.call_empty(Method::PUT, "/v1/auth/password", Some(request))
+            .await
+    }
+
+    /// `POST /v1/auth/verify`: `Ok` when the password is right.
+    pub async fn verify_password(&self, password: &str) -> Result<(), ClientError> {
+        let request = VerifyRequest {
+            password: password.into(),
+        };
+        self.call_empty(Method::POST, "/v1/auth/verify", Some(&request))
+            .await
+    }
+
+    /// `GET /v1/host/ssh`.
+    pub async fn ssh(&self) -> Result<SshStatus, ClientError> {
+        self.call(Method::GET, "/v1/host/ssh", None::<&()>).await
+    }
+
+    /// `POST /v1/host/ssh`.
+    pub async fn enable_ssh(&self, request: &SshEnableRequest) -> Result<SshStatus, ClientError> {
+        self.call(Method::POST, "/v1/host/ssh", Some(request)).await
+    }
+
+    /// `DELETE /v1/host/ssh`.
+    pub async fn disable_ssh(&self) -> Result<SshStatus, ClientError> {
+        self.call(Method::DELETE, "/v1/host/ssh", None::<&()>).await
+    }
+
+    /// Calls a route that answers success without a body.
+    pub async fn call_empty<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(), ClientError> {
+        let body = body.map(encode).transpose()?;
+        let (status, bytes) = self.raw(method, path, body).await?;
         if status.is_success() {
             Ok(())
         } else {
@@ -149,13 +249,7 @@ impl Client {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, ClientError> {
-        let body = match body {
-            Some(b) => Some(serde_json::to_vec(b).map_err(|e| ClientError::Protocol {
-                status: 0,
-                detail: format!("cannot encode request: {e}"),
-            })?),
-            None => None,
-        };
+        let body = body.map(encode).transpose()?;
         let (status, bytes) = self.raw(method, path, body).await?;
         decode(status, &bytes)
     }
@@ -223,6 +317,27 @@ impl Client {
 
 /// Decodes an answer: the expected type on success, the error envelope
 /// otherwise.
+fn encode<B: Serialize>(body: &B) -> Result<Vec<u8>, ClientError> {
+    serde_json::to_vec(body).map_err(|e| ClientError::Protocol {
+        status: 0,
+        detail: format!("cannot encode request: {e}"),
+    })
+}
+
+/// Escapes a query value: unit names are plain, but an operator can type
+/// anything.
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn decode<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Result<T, ClientError> {
     if status.is_success() {
         return serde_json::from_slice(bytes).map_err(|e| ClientError::Protocol {

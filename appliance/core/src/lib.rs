@@ -6,8 +6,11 @@
 //!   how older schema versions are read.
 //! - [`labels`]: what a valid label is and how a patch applies.
 //! - [`mode`]: whether the agent manages the host it runs on.
+//! - [`network`]: validating a network configuration and rendering it
+//!   into systemd-networkd files.
 
 pub mod document;
 pub mod host_state;
 pub mod labels;
 pub mod mode;
+pub mod network;

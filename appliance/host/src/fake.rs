@@ -63,6 +63,7 @@ impl FakeProbe {
                 kind: None,
                 mac: None,
                 mtu: 65536,
+                max_mtu: None,
                 admin_up: true,
                 link_state: LinkState::Unknown,
                 carrier: Some(true),

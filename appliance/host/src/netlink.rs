@@ -111,6 +111,7 @@ fn interface(link: &LinkMessage, names: &BTreeMap<u32, String>) -> Option<Networ
         kind: None,
         mac: None,
         mtu: 0,
+        max_mtu: None,
         admin_up: link.header.flags.contains(LinkFlags::Up),
         link_state: LinkState::Unknown,
         carrier: None,
@@ -123,6 +124,7 @@ fn interface(link: &LinkMessage, names: &BTreeMap<u32, String>) -> Option<Networ
                 iface.mac = Some(format_mac(bytes));
             }
             LinkAttribute::Mtu(mtu) => iface.mtu = *mtu,
+            LinkAttribute::MaxMtu(mtu) => iface.max_mtu = Some(*mtu),
             LinkAttribute::OperState(state) => iface.link_state = link_state(*state),
             LinkAttribute::Carrier(c) => iface.carrier = Some(*c != 0),
             LinkAttribute::Controller(index) => iface.controller = names.get(index).cloned(),

@@ -16,6 +16,7 @@ fn nic(name: &str, index: u32, addrs: &[(&str, u8)]) -> NetworkInterface {
         kind: None,
         mac: Some("52:54:00:12:34:56".into()),
         mtu: 1500,
+        max_mtu: None,
         admin_up: true,
         link_state: LinkState::Up,
         carrier: Some(true),
