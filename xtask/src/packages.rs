@@ -6,7 +6,7 @@ use std::process::Command;
 
 /// Needed by `cargo xtask test`: `ip` checks the agent's network facts
 /// independently.
-pub const TEST: &[&str] = &["iproute2", "pkg-config"];
+pub const TEST: &[&str] = &["iproute2", "pkg-config", "libsystemd-dev"];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")

@@ -1,10 +1,14 @@
 //! The agent's in-memory state and the operations the API exposes.
 
+use crate::auth::AuthService;
 use crate::installer::Installer;
+use crate::network::{NetworkService, WatchTiming};
+use crate::ssh::SshService;
 use lqx_api::{AgentInfo, AgentMode, HostInfo, Labels, LabelsPatch, PowerAction};
 use lqx_core::host_state::HostState;
 use lqx_core::labels::{self, LabelError};
 use lqx_host::{HostProbe, ProbeError};
+use lqx_network::NetworkBackend;
 use lqx_store::{StateDir, StoreError};
 use lqx_systemd::ServiceManager;
 use std::sync::Arc;
@@ -37,6 +41,22 @@ pub enum AgentError {
     /// systemd did not do what was asked.
     #[error("systemd call failed")]
     Systemd(#[source] lqx_systemd::ManagerError),
+    /// A network configuration is not valid; nothing was changed.
+    #[error("invalid network configuration")]
+    Network(#[source] lqx_core::network::ValidationErrors),
+    /// Applying a network configuration failed; the previous one was
+    /// restored.
+    #[error("applying the network configuration failed; the previous one was restored")]
+    NetworkApply(#[source] lqx_network::NetworkError),
+    /// A password was wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Too many attempts.
+    #[error("{0}")]
+    TooMany(String),
+    /// A system service or file the request needs is not available.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The backends an agent drives; fakes in unit tests.
@@ -45,6 +65,17 @@ pub struct Backends {
     pub probe: Arc<dyn HostProbe>,
     /// Starts units.
     pub manager: Arc<dyn ServiceManager>,
+    /// Applies network configurations.
+    pub network: Arc<dyn NetworkBackend>,
+}
+
+/// Settings of an agent beyond its backends.
+#[derive(Clone, Debug, Default)]
+pub struct AgentOptions {
+    /// /etc/shadow, on agents allowed to enable SSH (the appliance).
+    pub shadow: Option<std::path::PathBuf>,
+    /// Timing of the watch over unconfirmed network applies.
+    pub watch: WatchTiming,
 }
 
 /// One host agent.
@@ -53,6 +84,9 @@ pub struct Agent {
     probe: Arc<dyn HostProbe>,
     manager: Arc<dyn ServiceManager>,
     installer: Installer,
+    network: Arc<NetworkService>,
+    auth: Arc<AuthService>,
+    ssh: Arc<SshService>,
     store: Arc<StateDir>,
     // Held across the whole read-modify-persist sequence so that writes
     // are serialised and readers never see a state that is not on disk.
@@ -67,6 +101,7 @@ impl Agent {
         info: AgentInfo,
         backends: Backends,
         installer: Installer,
+        options: AgentOptions,
     ) -> Result<Self, AgentError> {
         let host = match store.load::<HostState>().map_err(AgentError::Store)? {
             Some(host) => host,
@@ -77,12 +112,29 @@ impl Agent {
                 host
             }
         };
+        let store = Arc::new(store);
+        let network = Arc::new(NetworkService::open(
+            Arc::clone(&store),
+            backends.network,
+            Arc::clone(&backends.probe),
+            options.watch,
+        )?);
+        let auth = Arc::new(AuthService::open(Arc::clone(&store))?);
+        let ssh = Arc::new(SshService::open(
+            Arc::clone(&store),
+            Arc::clone(&backends.manager),
+            Arc::clone(&auth),
+            options.shadow,
+        )?);
         Ok(Self {
             info,
             probe: backends.probe,
             manager: backends.manager,
             installer,
-            store: Arc::new(store),
+            network,
+            auth,
+            ssh,
+            store,
             host: Mutex::new(host),
         })
     }
@@ -90,6 +142,43 @@ impl Agent {
     /// Facts about this agent process.
     pub fn info(&self) -> &AgentInfo {
         &self.info
+    }
+
+    /// Picks up work a previous run left: an unconfirmed network apply,
+    /// an open SSH window.
+    pub async fn resume(&self) {
+        self.network.resume().await;
+        self.ssh.resume().await;
+    }
+
+    /// The network configuration.
+    pub fn network(&self) -> &Arc<NetworkService> {
+        &self.network
+    }
+
+    /// The admin password.
+    pub fn auth(&self) -> &AuthService {
+        &self.auth
+    }
+
+    /// SSH access.
+    pub fn ssh(&self) -> &Arc<SshService> {
+        &self.ssh
+    }
+
+    /// Preflight checks of the management link as the host is now.
+    pub async fn diagnostics(&self) -> Result<lqx_api::Diagnostics, AgentError> {
+        let facts = self.probe.facts().await.map_err(AgentError::Probe)?;
+        let management = match self.network.management().await {
+            Some(m) => Some(m),
+            // The image's default: the link of the IPv4 default route.
+            None => facts
+                .default_routes
+                .iter()
+                .find_map(|r| r.interface.clone()),
+        };
+        let checks = lqx_network::checks::run(&facts, management.as_deref()).await;
+        Ok(lqx_api::Diagnostics { management, checks })
     }
 
     /// The installer (live system only).

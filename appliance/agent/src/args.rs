@@ -36,6 +36,18 @@ pub struct Args {
     #[arg(long)]
     pub install_allow_loop: bool,
 
+    /// Render network configurations into this directory only, never
+    /// touching the host's networking. Default: /etc/systemd applied over
+    /// D-Bus in appliance mode, STATE_DIR/rendered otherwise.
+    #[arg(long, value_name = "DIR")]
+    pub network_root: Option<PathBuf>,
+
+    /// Seconds the management link may go without an address after an
+    /// apply before the previous configuration is restored.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(2..=600))]
+    pub network_lost_after: u64,
+
     /// Print the OpenAPI document of the API and exit.
     #[arg(long)]
     pub print_openapi: bool,

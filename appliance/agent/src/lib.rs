@@ -5,15 +5,23 @@
 //! - [`agent`]: the agent's state and the operations the API exposes.
 //! - [`api`]: routes, errors, caller checks, OpenAPI.
 //! - [`installer`]: the live system installing itself onto a disk.
+//! - [`network`]: the safe-apply cycle of the network configuration.
+//! - [`auth`]: the admin password.
+//! - [`ssh`]: time-limited SSH.
+//! - [`journal`]: a unit's newest journal lines.
 //! - [`socket`]: the local API socket.
 //! - [`logging`]: journald or stderr.
 
 pub mod agent;
 pub mod api;
 pub mod args;
+pub mod auth;
 pub mod installer;
+pub mod journal;
 pub mod logging;
+pub mod network;
 pub mod socket;
+pub mod ssh;
 
 use anyhow::Context as _;
 use lqx_api::{AgentInfo, AgentMode};
@@ -49,9 +57,27 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
         address: args.address,
         started_at: OffsetDateTime::now_utc(),
     };
+    let manager: Arc<dyn lqx_systemd::ServiceManager> = Arc::new(lqx_systemd::SystemdManager);
+    let appliance = mode == AgentMode::Appliance;
+    let network: Arc<dyn lqx_network::NetworkBackend> = match (&args.network_root, appliance) {
+        (Some(root), _) => Arc::new(lqx_network::FilesOnly::new(root)),
+        (None, true) => Arc::new(lqx_network::Networkd::new(
+            "/etc/systemd",
+            Arc::clone(&manager),
+        )),
+        (None, false) => Arc::new(lqx_network::FilesOnly::new(args.state_dir.join("rendered"))),
+    };
     let backends = agent::Backends {
         probe: Arc::new(lqx_host::SystemProbe::default()),
-        manager: Arc::new(lqx_systemd::SystemdManager),
+        manager,
+        network,
+    };
+    let options = agent::AgentOptions {
+        shadow: appliance.then(|| "/etc/shadow".into()),
+        watch: network::WatchTiming {
+            lost_after: Duration::from_secs(args.network_lost_after),
+            ..Default::default()
+        },
     };
     let installer = installer::Installer::new(
         lqx_install::disks::DiskSources {
@@ -60,7 +86,10 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
         },
         args.install_image.clone(),
     );
-    let agent = Arc::new(agent::Agent::open(store, info, backends, installer)?);
+    let agent = Arc::new(agent::Agent::open(
+        store, info, backends, installer, options,
+    )?);
+    agent.resume().await;
     let host_id = agent.host_id().await;
 
     let listener = socket::bind(&args.socket)?;

@@ -8,9 +8,15 @@
 //! - [`mode`]: whether the agent manages the host it runs on.
 //! - [`network`]: validating a network configuration and rendering it
 //!   into systemd-networkd files.
+//! - [`network_state`]: the persisted network document and its apply cycle.
+//! - [`secrets`]: the admin password hash and the SSH window.
+//! - [`shadow`]: editing a password field of /etc/shadow text.
 
 pub mod document;
 pub mod host_state;
 pub mod labels;
 pub mod mode;
 pub mod network;
+pub mod network_state;
+pub mod secrets;
+pub mod shadow;

@@ -49,12 +49,16 @@ pub fn chain(err: &dyn std::error::Error) -> String {
 impl From<AgentError> for ApiError {
     fn from(err: AgentError) -> Self {
         let (status, code) = match &err {
-            AgentError::Label(_) | AgentError::Invalid(_) => {
+            AgentError::Label(_) | AgentError::Invalid(_) | AgentError::Network(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue)
             }
             AgentError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             AgentError::Systemd(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
-            AgentError::Probe(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            AgentError::Probe(_) | AgentError::Unavailable(_) | AgentError::NetworkApply(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
+            AgentError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            AgentError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests),
             AgentError::Store(_) | AgentError::Task(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }

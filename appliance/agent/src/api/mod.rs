@@ -1,11 +1,13 @@
 //! The HTTP API: routes, error mapping, caller checks and the OpenAPI
 //! document generated from the same route definitions.
 
+mod access;
 pub mod error;
 mod host;
 mod install;
 mod json;
 mod limit;
+mod network;
 pub mod peer;
 
 use crate::agent::Agent;
@@ -33,7 +35,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
     ),
     tags(
         (name = "host", description = "The host and its agent"),
-        (name = "install", description = "Installing the live system onto a disk")
+        (name = "install", description = "Installing the live system onto a disk"),
+        (name = "network", description = "Network configuration with safe apply, and preflight checks"),
+        (name = "auth", description = "The admin password")
     )
 )]
 struct ApiDoc;
@@ -45,6 +49,20 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
         .routes(routes!(host::get_labels, host::patch_labels))
         .routes(routes!(host::post_power))
         .routes(routes!(install::get_install, install::post_install))
+        .routes(routes!(network::get_network, network::put_network))
+        .routes(routes!(network::post_apply))
+        .routes(routes!(network::post_confirm))
+        .routes(routes!(network::post_revert))
+        .routes(routes!(network::get_diagnostics))
+        .routes(routes!(access::get_auth))
+        .routes(routes!(access::put_password))
+        .routes(routes!(access::post_verify))
+        .routes(routes!(
+            access::get_ssh,
+            access::post_ssh,
+            access::delete_ssh
+        ))
+        .routes(routes!(access::get_journal))
         .split_for_parts()
 }
 
@@ -130,13 +148,23 @@ mod tests {
             started_at: time::OffsetDateTime::UNIX_EPOCH,
         };
         let probe = Arc::new(FakeProbe::new(FakeProbe::sample("fake-host")));
-        Arc::new(Agent::open(store, info, backends(probe), installer(dir)).unwrap())
+        Arc::new(
+            Agent::open(
+                store,
+                info,
+                backends(probe),
+                installer(dir),
+                Default::default(),
+            )
+            .unwrap(),
+        )
     }
 
     fn backends(probe: Arc<FakeProbe>) -> crate::agent::Backends {
         crate::agent::Backends {
             probe,
             manager: Arc::new(lqx_systemd::FakeManager::default()),
+            network: Arc::new(lqx_network::FakeBackend::default()),
         }
     }
 
@@ -189,7 +217,14 @@ mod tests {
         let probe = Arc::new(FakeProbe::new(FakeProbe::sample("h")));
         probe.set(Err("netlink down".into()));
         let info = agent(tempfile::tempdir().unwrap().path()).info().clone();
-        let agent = Agent::open(store, info, backends(probe), installer(dir.path())).unwrap();
+        let agent = Agent::open(
+            store,
+            info,
+            backends(probe),
+            installer(dir.path()),
+            Default::default(),
+        )
+        .unwrap();
         let router = router(Arc::new(agent), PeerPolicy { owner_uid: 0 });
         let (status, body) = call(router, Some(0), get("/v1/host")).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -228,8 +263,16 @@ mod tests {
         let backends = crate::agent::Backends {
             probe: Arc::new(FakeProbe::new(FakeProbe::sample("h"))),
             manager: manager.clone(),
+            network: Arc::new(lqx_network::FakeBackend::default()),
         };
-        let agent = Agent::open(store, info, backends, installer(dir.path())).unwrap();
+        let agent = Agent::open(
+            store,
+            info,
+            backends,
+            installer(dir.path()),
+            Default::default(),
+        )
+        .unwrap();
         let router = router(Arc::new(agent), PeerPolicy { owner_uid: 0 });
         let req = Request::post("/v1/host/power")
             .header("content-type", "application/json")
@@ -248,9 +291,19 @@ mod tests {
             paths,
             [
                 "/v1/agent",
+                "/v1/auth",
+                "/v1/auth/password",
+                "/v1/auth/verify",
                 "/v1/host",
+                "/v1/host/diagnostics",
+                "/v1/host/journal",
                 "/v1/host/labels",
+                "/v1/host/network",
+                "/v1/host/network/apply",
+                "/v1/host/network/confirm",
+                "/v1/host/network/revert",
                 "/v1/host/power",
+                "/v1/host/ssh",
                 "/v1/install"
             ]
         );
