@@ -1,24 +1,78 @@
 //! Performing effects against the agent's API. Shared by the runtime and
 //! by tests that drive the console against a real agent.
 
-use crate::event::{Effect, Event};
-use lqx_api::InstallRequest;
+use crate::event::{Effect, Event, Failure, JOURNAL_LINES, NetworkOp, SshOp};
+use lqx_api::{ApplyRequest, InstallRequest, SetPasswordRequest, SshEnableRequest};
 use lqx_client::Client;
 
 /// Performs one effect and returns the event carrying its result.
 pub async fn perform(client: &Client, effect: Effect) -> Event {
-    let text = |e: lqx_client::ClientError| e.to_string();
     match effect {
-        Effect::FetchHost => Event::Host(client.host().await.map(Box::new).map_err(text)),
-        Effect::FetchInstall => {
-            Event::Install(client.install_info().await.map(Box::new).map_err(text))
+        Effect::FetchAuth => Event::Auth(client.auth().await.map_err(Failure::from)),
+        Effect::SetPassword { new } => {
+            let request = SetPasswordRequest { current: None, new };
+            Event::PasswordSet(client.set_password(&request).await.map_err(Failure::from))
         }
+        Effect::Verify { password } => Event::Verified(
+            client
+                .verify_password(&password)
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::FetchHost => Event::Host(client.host().await.map(Box::new).map_err(Failure::from)),
+        Effect::FetchInstall => Event::Install(
+            client
+                .install_info()
+                .await
+                .map(Box::new)
+                .map_err(Failure::from),
+        ),
         Effect::StartInstall { disk, confirm } => Event::InstallStarted(
             client
                 .install(&InstallRequest { disk, confirm })
                 .await
-                .map_err(text),
+                .map_err(Failure::from),
         ),
-        Effect::Power(action) => Event::Power(client.power(action).await.map_err(text)),
+        Effect::Power(action) => Event::Power(client.power(action).await.map_err(Failure::from)),
+        Effect::FetchNetwork => network(NetworkOp::Fetch, client.network().await),
+        Effect::SaveAndApply(config) => {
+            // Saving alone changes nothing on the host; the console always
+            // follows a save with the apply, as one operator action.
+            let result = match client.set_network(&config).await {
+                Ok(_) => client.apply_network(&ApplyRequest::default()).await,
+                Err(e) => Err(e),
+            };
+            network(NetworkOp::Apply, result)
+        }
+        Effect::ConfirmNetwork => network(NetworkOp::Confirm, client.confirm_network().await),
+        Effect::RevertNetwork => network(NetworkOp::Revert, client.revert_network().await),
+        Effect::FetchDiagnostics => {
+            Event::Diagnostics(client.diagnostics().await.map_err(Failure::from))
+        }
+        Effect::FetchJournal { unit } => Event::Journal(
+            client
+                .journal(&unit, JOURNAL_LINES)
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::FetchSsh => Event::Ssh(SshOp::Fetch, client.ssh().await.map_err(Failure::from)),
+        Effect::EnableSsh { minutes, password } => Event::Ssh(
+            SshOp::Enable,
+            client
+                .enable_ssh(&SshEnableRequest { minutes, password })
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::DisableSsh => Event::Ssh(
+            SshOp::Disable,
+            client.disable_ssh().await.map_err(Failure::from),
+        ),
     }
+}
+
+fn network(
+    op: NetworkOp,
+    result: Result<lqx_api::NetworkStatus, lqx_client::ClientError>,
+) -> Event {
+    Event::Network(op, result.map(Box::new).map_err(Failure::from))
 }

@@ -2,7 +2,77 @@
 //! on one channel; work the state asks for leaves as an [`Effect`].
 
 use crossterm::event::KeyEvent;
-use lqx_api::{HostInfo, InstallInfo, InstallProgress, PowerAction};
+use lqx_api::{
+    AuthStatus, Diagnostics, HostInfo, InstallInfo, InstallProgress, JournalLines, NetworkConfig,
+    NetworkStatus, PowerAction, SshStatus,
+};
+use std::fmt;
+
+/// Why a call to the agent failed, as the operator is shown it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The agent's HTTP status when it answered; `None` when it could not
+    /// be reached.
+    pub status: Option<u16>,
+    /// The message to show.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure without an HTTP status.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<lqx_client::ClientError> for Failure {
+    fn from(e: lqx_client::ClientError) -> Self {
+        let status = match &e {
+            lqx_client::ClientError::Api { status, .. } => Some(*status),
+            _ => None,
+        };
+        Self {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The result of a call to the agent.
+pub type Reply<T> = Result<T, Failure>;
+
+/// Which network call a [`Event::Network`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkOp {
+    /// `GET /v1/host/network`.
+    Fetch,
+    /// `PUT` then `POST .../apply`.
+    Apply,
+    /// `POST .../confirm`.
+    Confirm,
+    /// `POST .../revert`.
+    Revert,
+}
+
+/// Which SSH call a [`Event::Ssh`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SshOp {
+    /// `GET /v1/host/ssh`.
+    Fetch,
+    /// `POST /v1/host/ssh`.
+    Enable,
+    /// `DELETE /v1/host/ssh`.
+    Disable,
+}
 
 /// One thing that happened.
 #[derive(Debug)]
@@ -11,22 +81,48 @@ pub enum Event {
     Key(KeyEvent),
     /// The terminal changed size; the next draw adapts.
     Resize,
-    /// Time to refresh what is shown.
+    /// A second passed: countdowns, idle lock, periodic refresh.
     Tick,
+    /// `GET /v1/auth` finished.
+    Auth(Reply<AuthStatus>),
+    /// `PUT /v1/auth/password` finished.
+    PasswordSet(Reply<()>),
+    /// `POST /v1/auth/verify` finished.
+    Verified(Reply<()>),
     /// `GET /v1/host` finished.
-    Host(Result<Box<HostInfo>, String>),
+    Host(Reply<Box<HostInfo>>),
     /// `GET /v1/install` finished.
-    Install(Result<Box<InstallInfo>, String>),
+    Install(Reply<Box<InstallInfo>>),
     /// `POST /v1/install` finished.
-    InstallStarted(Result<InstallProgress, String>),
+    InstallStarted(Reply<InstallProgress>),
     /// `POST /v1/host/power` finished.
-    Power(Result<(), String>),
+    Power(Reply<()>),
+    /// A network call finished.
+    Network(NetworkOp, Reply<Box<NetworkStatus>>),
+    /// `GET /v1/host/diagnostics` finished.
+    Diagnostics(Reply<Diagnostics>),
+    /// `GET /v1/host/journal` finished.
+    Journal(Reply<JournalLines>),
+    /// An SSH call finished.
+    Ssh(SshOp, Reply<SshStatus>),
 }
 
 /// Work the runtime does on the state's behalf; its results come back as
 /// events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
+    /// `GET /v1/auth`.
+    FetchAuth,
+    /// `PUT /v1/auth/password` for the first password.
+    SetPassword {
+        /// The new password.
+        new: String,
+    },
+    /// `POST /v1/auth/verify`.
+    Verify {
+        /// The password typed.
+        password: String,
+    },
     /// `GET /v1/host`.
     FetchHost,
     /// `GET /v1/install`.
@@ -40,4 +136,33 @@ pub enum Effect {
     },
     /// `POST /v1/host/power`.
     Power(PowerAction),
+    /// `GET /v1/host/network`.
+    FetchNetwork,
+    /// `PUT /v1/host/network`, then `POST /v1/host/network/apply`.
+    SaveAndApply(Box<NetworkConfig>),
+    /// `POST /v1/host/network/confirm`.
+    ConfirmNetwork,
+    /// `POST /v1/host/network/revert`.
+    RevertNetwork,
+    /// `GET /v1/host/diagnostics`.
+    FetchDiagnostics,
+    /// `GET /v1/host/journal` for `unit`.
+    FetchJournal {
+        /// The unit.
+        unit: String,
+    },
+    /// `GET /v1/host/ssh`.
+    FetchSsh,
+    /// `POST /v1/host/ssh`.
+    EnableSsh {
+        /// Minutes, 5–120.
+        minutes: u32,
+        /// The admin password.
+        password: String,
+    },
+    /// `DELETE /v1/host/ssh`.
+    DisableSsh,
 }
+
+/// How many journal lines the diagnostics screen reads.
+pub const JOURNAL_LINES: u32 = 200;

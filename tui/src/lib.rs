@@ -4,9 +4,12 @@
 //! - [`event`]: the one event channel's events, and the effects the state
 //!   asks for.
 //! - [`keymap`]: keys to commands.
-//! - [`app`]: the state; it changes only in [`app::App::handle`].
+//! - [`app`]: the state; it changes only in [`app::App::handle`]. One
+//!   submodule per screen.
+//! - [`widgets`]: input widgets' state (text field, choice, scroll).
 //! - [`effects`]: effects performed against the agent's API.
-//! - [`view`]: drawing, a pure function of the state.
+//! - [`view`]: drawing, a pure function of the state; one module per
+//!   screen.
 //! - [`runtime`]: the terminal and the event loop.
 
 pub mod app;
@@ -15,3 +18,4 @@ pub mod event;
 pub mod keymap;
 pub mod runtime;
 pub mod view;
+pub mod widgets;

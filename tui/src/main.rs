@@ -4,7 +4,6 @@
 
 use clap::Parser;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// The LimiQuantix host console.
 #[derive(Debug, Parser)]
@@ -17,6 +16,10 @@ struct Args {
     /// Seconds between refreshes of the status screen.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
     refresh: u64,
+
+    /// Seconds without a key press after which the console locks.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=86400))]
+    lock_after: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,6 +29,9 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(lqx_console::runtime::run(
         lqx_client::Client::unix(args.socket),
-        Duration::from_secs(args.refresh),
+        lqx_console::app::Settings {
+            refresh: time::Duration::seconds(i64::try_from(args.refresh)?),
+            lock_after: time::Duration::seconds(i64::try_from(args.lock_after)?),
+        },
     ))
 }

@@ -1,7 +1,7 @@
 //! The event loop: terminal in, events onto one channel, effects run as
 //! tasks whose results come back as events.
 
-use crate::app::App;
+use crate::app::{App, Settings};
 use crate::effects;
 use crate::event::Event;
 use crate::view;
@@ -12,8 +12,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+/// How often the state hears the time: countdowns move by the second.
+const TICK: Duration = Duration::from_secs(1);
+
 /// Runs the console until the operator quits.
-pub async fn run(client: Client, refresh: Duration) -> anyhow::Result<()> {
+pub async fn run(client: Client, settings: Settings) -> anyhow::Result<()> {
     // A serial line reports a size of 0x0 (nothing tells the kernel how big
     // the terminal at the other end is): draw at 80x24 there, which every
     // terminal has. try_init* installs a panic hook that restores the
@@ -24,7 +27,7 @@ pub async fn run(client: Client, refresh: Duration) -> anyhow::Result<()> {
             viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 80, 24)),
         })?,
     };
-    let result = event_loop(&mut terminal, client, refresh).await;
+    let result = event_loop(&mut terminal, client, settings).await;
     ratatui::restore();
     result
 }
@@ -32,12 +35,12 @@ pub async fn run(client: Client, refresh: Duration) -> anyhow::Result<()> {
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     client: Client,
-    refresh: Duration,
+    settings: Settings,
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Event>(64);
     tokio::spawn(read_terminal(tx.clone()));
-    tokio::spawn(tick(tx.clone(), refresh));
-    let mut app = App::default();
+    tokio::spawn(tick(tx.clone(), TICK));
+    let mut app = App::new(settings);
     loop {
         terminal.draw(|frame| view::draw(frame, &app))?;
         let Some(event) = rx.recv().await else {

@@ -1,54 +1,149 @@
-//! Drawing. Pure functions of [`App`]: nothing here reads the system.
+//! Drawing. Pure functions of [`App`]: nothing here reads the system or
+//! the clock (countdowns use [`App::now`]).
 
+mod auth;
+mod diagnostics;
 mod install;
+mod names;
+mod network;
+mod placeholder;
+mod power;
 #[doc(hidden)]
 pub mod sample;
+mod ssh;
 mod status;
 pub mod summary;
+#[cfg(test)]
+mod tests;
+pub mod widgets;
 
-use crate::app::{App, Screen};
+use crate::app::{Access, App, NetView, Screen};
+use lqx_api::ApplyResult;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+/// How long the end of a network apply stays in the banner.
+const OUTCOME_SHOWN: time::Duration = time::Duration::seconds(120);
+
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
-    let [title, body, footer] = Layout::vertical([
+    let banner = banner(app);
+    let [title, banner_area, body, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(u16::from(banner.is_some())),
         Constraint::Min(0),
         Constraint::Length(2),
     ])
     .areas(frame.area());
+    draw_title(frame, title, app);
+    if let Some(banner) = banner {
+        frame.render_widget(Paragraph::new(banner), banner_area);
+    }
+    match app.access() {
+        Access::SetPassword => auth::set_password(frame, body, app),
+        _ if app.unlock_shown() && !app.screen.open_when_locked() => {
+            auth::unlock(frame, body, app, app.screen.title());
+        }
+        _ => {
+            draw_screen(frame, body, app);
+            if app.unlock_shown() {
+                auth::unlock_popup(frame, body, app);
+            }
+        }
+    }
+    draw_footer(frame, footer, app);
+}
+
+fn draw_screen(frame: &mut Frame<'_>, body: Rect, app: &App) {
+    match app.screen {
+        Screen::Status => status::draw(frame, body, app),
+        Screen::Install => install::draw(frame, body, app),
+        Screen::Network => network::draw(frame, body, app),
+        Screen::Names => names::draw(frame, body, app),
+        Screen::Diagnostics => diagnostics::draw(frame, body, app),
+        Screen::Ssh => ssh::draw(frame, body, app),
+        Screen::Power => power::draw(frame, body, app),
+        Screen::Ceph | Screen::Ovn | Screen::Cluster => placeholder::draw(frame, body, app.screen),
+    }
+}
+
+/// The tab bar: the product's name when it fits, the tabs, the lock
+/// state and the hostname.
+fn draw_title(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let hostname = app.host.as_ref().map_or("", |h| h.facts.hostname.as_str());
-    let mut spans = vec![Span::raw(" LimiQuantix ").add_modifier(Modifier::BOLD)];
-    for screen in Screen::ALL {
+    let lock = match app.access() {
+        Access::Live => "live",
+        Access::SetPassword => "no password",
+        Access::Locked => "locked",
+        Access::Unlocked => "unlocked",
+    };
+    let mut tabs = vec![];
+    // Before the first password nothing else is reachable: no tabs.
+    let screens = match app.access() {
+        Access::SetPassword => vec![],
+        _ => app.tabs(),
+    };
+    for screen in screens {
         let tab = Span::raw(format!(" {} ", screen.title()));
-        spans.push(if screen == app.screen {
+        tabs.push(if screen == app.screen {
             tab.underlined().bold()
         } else {
             tab
         });
     }
-    let used: usize = spans.iter().map(|s| s.width()).sum();
-    let room = usize::from(title.width).saturating_sub(used + 1);
-    spans.push(Span::raw(format!("{hostname:>room$} ")));
+    let brand = Span::raw(" LimiQuantix ").add_modifier(Modifier::BOLD);
+    let width = usize::from(area.width);
+    let tabs_width: usize = tabs.iter().map(Span::width).sum();
+    let right = format!("[{lock}] {hostname} ");
+    let mut spans = vec![];
+    if brand.width() + tabs_width + right.len() <= width {
+        spans.push(brand);
+    } else {
+        spans.push(Span::raw(" "));
+    }
+    spans.extend(tabs);
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = width.saturating_sub(used);
+    let right = if right.len() <= room {
+        right
+    } else {
+        format!("[{lock}] ")
+    };
+    spans.push(Span::raw(format!("{right:>room$}")));
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(Style::new().reversed()),
-        title,
+        area,
     );
-    match app.screen {
-        Screen::Status => status::draw(frame, body, app),
-        Screen::Install => install::draw(frame, body, app),
-    }
-    draw_footer(frame, footer, app);
 }
 
-fn draw_footer(frame: &mut Frame<'_>, area: ratatui::layout::Rect, app: &App) {
-    let updated = app
-        .updated_at
-        .map(|t| format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second()));
+/// The safe-apply banner, on every screen: the countdown while an apply
+/// waits for confirmation, then for a while how it ended.
+fn banner(app: &App) -> Option<Line<'static>> {
+    let status = app.net.status.as_ref()?;
+    if let Some(pending) = &status.pending {
+        let left = (pending.deadline - app.now).whole_seconds();
+        let text = format!(
+            " Network applied: confirm within {} or it reverts.  C confirm  X revert now ",
+            widgets::countdown(left)
+        );
+        return Some(Line::from(text).black().on_yellow().bold());
+    }
+    let outcome = status.last_outcome.as_ref()?;
+    if app.now - outcome.at > OUTCOME_SHOWN || app.now < outcome.at - OUTCOME_SHOWN {
+        return None;
+    }
+    let line = Line::from(format!(" Network: {} ", outcome.message));
+    Some(match outcome.result {
+        ApplyResult::Confirmed => line.black().on_green(),
+        _ => line.white().on_red(),
+    })
+}
+
+fn draw_footer(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let updated = app.updated_at.map(|t| format!("{} UTC", widgets::clock(t)));
     let state = match (&app.error, &updated) {
         _ if app.notice.is_some() => {
             Line::from(format!(" {}", app.notice.as_deref().unwrap_or_default())).yellow()
@@ -58,93 +153,114 @@ fn draw_footer(frame: &mut Frame<'_>, area: ratatui::layout::Rect, app: &App) {
         (None, Some(at)) => Line::from(format!(" Updated {at}")),
         (None, None) => Line::from(" Contacting lqxd..."),
     };
-    let hints: &[(&str, &str)] = match app.screen {
-        _ if app.typing() => &[("Enter", "Confirm"), ("Esc", "Cancel")],
-        Screen::Status => &[
+    let mut keys = vec![Span::raw(" ")];
+    for (key, what) in hints(app) {
+        keys.push(Span::raw(key).bold());
+        keys.push(Span::raw(format!(" {what}  ")));
+    }
+    frame.render_widget(Paragraph::new(vec![state, Line::from(keys)]), area);
+}
+
+/// The keys that do something now, for the footer.
+fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    if app.access() == Access::SetPassword {
+        return vec![
+            ("Enter", "Next/Set"),
+            ("Tab", "Other field"),
+            ("Esc", "Clear"),
+        ];
+    }
+    if app.unlock_shown() {
+        return vec![("Enter", "Unlock"), ("Esc", "Back"), ("Tab", "Screens")];
+    }
+    let mut hints = screen_hints(app);
+    if app.net.pending().is_some() && !app.typing() {
+        hints.insert(0, ("C/X", "Confirm/Revert"));
+    }
+    hints
+}
+
+fn screen_hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    let general = |first: Vec<(&'static str, &'static str)>| {
+        let mut hints = first;
+        hints.extend([
             ("Tab", "Screens"),
-            ("I", "Install"),
+            ("L", "Lock"),
             ("R", "Refresh"),
             ("Q", "Quit"),
-        ],
-        Screen::Install => &[
+        ]);
+        hints
+    };
+    match app.screen {
+        Screen::Install if app.typing() => vec![("Enter", "Confirm"), ("Esc", "Cancel")],
+        Screen::Install => vec![
             ("Up/Down", "Choose"),
             ("Enter", "Select"),
             ("Tab", "Screens"),
             ("Q", "Quit"),
         ],
-    };
-    let mut keys = vec![Span::raw(" ")];
-    for (key, what) in hints {
-        keys.push(Span::raw(*key).bold());
-        keys.push(Span::raw(format!(" {what}   ")));
+        Screen::Status => general(vec![("I", "Install")]),
+        Screen::Network => network_hints(app),
+        Screen::Names => vec![
+            ("Up/Down", "Field"),
+            ("Enter", "Next/Apply"),
+            ("Tab", "Screens"),
+            ("F12", "Lock"),
+        ],
+        Screen::Diagnostics if app.typing() => vec![("Enter", "Show unit"), ("Esc", "Cancel")],
+        Screen::Diagnostics => vec![
+            ("Up/Dn/PgUp/PgDn", "Scroll"),
+            ("Left/Right", "Unit"),
+            ("T", "Type unit"),
+            ("R", "Re-run"),
+            ("Tab", "Screens"),
+        ],
+        Screen::Ssh => vec![
+            ("Up/Down", "Field"),
+            ("Enter", "Next/Enable"),
+            ("E/D", "Enable/Disable"),
+            ("Tab", "Screens"),
+        ],
+        Screen::Power if app.power.confirm.is_some() => {
+            vec![("Y", "Yes, do it"), ("Esc", "Cancel")]
+        }
+        Screen::Power => general(vec![("Up/Down", "Choose"), ("Enter", "Select")]),
+        Screen::Ceph | Screen::Ovn | Screen::Cluster => general(vec![]),
     }
-    let keys = Line::from(keys);
-    frame.render_widget(Paragraph::new(vec![state, keys]), area);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::sample::{render, sample_host, sample_install};
-    use super::*;
-    use time::OffsetDateTime;
-
-    #[test]
-    fn status_screen_at_80x24() {
-        let app = App {
-            host: Some(Box::new(sample_host())),
-            updated_at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(3600 * 9 + 65)),
-            ..App::default()
-        };
-        insta::assert_snapshot!(render(&app, 80, 24));
+fn network_hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    match &app.net.view {
+        NetView::List => vec![
+            ("Enter", "Edit"),
+            ("M", "Mgmt"),
+            ("V", "+VLAN"),
+            ("B", "+Bond"),
+            ("D", "Del"),
+            ("A", "Apply"),
+            ("U", "Undo"),
+            ("Tab", "Screens"),
+        ],
+        NetView::Edit { .. } => vec![
+            ("Up/Down", "Field"),
+            ("Left/Right/Space", "Choose"),
+            ("Esc", "Back to links"),
+        ],
+        NetView::AddVlan(_) | NetView::AddBond(_) => vec![
+            ("Up/Down", "Field"),
+            ("Space", "Choose"),
+            ("Enter", "Next/Add"),
+            ("Esc", "Cancel"),
+        ],
     }
+}
 
-    #[test]
-    fn install_screens_at_80x24() {
-        let mut app = App {
-            screen: Screen::Install,
-            install: Some(Box::new(sample_install())),
-            host: Some(Box::new(sample_host())),
-            ..App::default()
-        };
-        insta::assert_snapshot!("install_choose", render(&app, 80, 24));
-        app.install_step = crate::app::InstallStep::Confirm {
-            disk: "vdb".into(),
-            typed: "vd".into(),
-            error: None,
-        };
-        insta::assert_snapshot!("install_confirm", render(&app, 80, 24));
-        app.install_step = crate::app::InstallStep::Running;
-        if let Some(info) = app.install.as_mut() {
-            info.progress = lqx_api::InstallProgress {
-                phase: lqx_api::InstallPhase::Writing,
-                disk: Some("vdb".into()),
-                bytes_done: 650_000_000,
-                bytes_total: 1_300_000_000,
-                message: None,
-            };
-        }
-        insta::assert_snapshot!("install_running", render(&app, 80, 24));
-    }
-
-    #[test]
-    fn agent_unreachable_is_shown_not_fatal() {
-        let app = App {
-            error: Some("lqxd is not running: nothing listens on /run/lqx/lqxd.sock".into()),
-            ..App::default()
-        };
-        let screen = render(&app, 80, 24);
-        assert!(screen.contains("lqxd is not running"), "{screen}");
-        assert!(screen.contains("Waiting for the host agent"), "{screen}");
-    }
-
-    #[test]
-    fn small_terminal_does_not_panic() {
-        let app = App {
-            host: Some(Box::new(sample_host())),
-            ..App::default()
-        };
-        for (w, h) in [(1, 1), (20, 5), (80, 10), (200, 60)] {
-            render(&app, w, h);
-        }
-    }
+/// A screen's frame: a top border with the title, and the area inside.
+fn framed(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
+    let block = ratatui::widgets::Block::new()
+        .borders(ratatui::widgets::Borders::TOP)
+        .title(format!(" {title} "));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }

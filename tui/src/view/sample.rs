@@ -151,3 +151,129 @@ pub fn render(app: &crate::app::App, width: u16, height: u16) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A time for samples: 2026-11-26 09:01:05 UTC.
+pub fn sample_now() -> OffsetDateTime {
+    time::macros::datetime!(2026-11-26 09:01:05 UTC)
+}
+
+/// The agent's answer when nothing is saved yet.
+pub fn sample_network(desired: Option<lqx_api::NetworkConfig>) -> lqx_api::NetworkStatus {
+    lqx_api::NetworkStatus {
+        applied: desired.clone(),
+        desired,
+        pending: None,
+        last_outcome: None,
+        backend: lqx_api::NetworkBackendKind::FilesOnly,
+    }
+}
+
+/// A static configuration of the sample host.
+pub fn sample_config() -> lqx_api::NetworkConfig {
+    use lqx_api::{DnsConfig, Ipv4Config, Ipv6Config, LinkConfig, LinkKind};
+    lqx_api::NetworkConfig {
+        hostname: "hv-01".into(),
+        management: "eno1".into(),
+        links: vec![
+            LinkConfig {
+                name: "eno1".into(),
+                kind: LinkKind::Ethernet,
+                ipv4: Ipv4Config::Static {
+                    addresses: vec!["192.0.2.10/24".into()],
+                    gateway: Some("192.0.2.1".into()),
+                },
+                ipv6: Ipv6Config::Slaac,
+                mtu: None,
+            },
+            LinkConfig {
+                name: "eno2".into(),
+                kind: LinkKind::Ethernet,
+                ipv4: Ipv4Config::Dhcp,
+                ipv6: Ipv6Config::Disabled,
+                mtu: Some(9000),
+            },
+        ],
+        dns: DnsConfig {
+            servers: vec!["192.0.2.53".into()],
+            search: vec!["lab.example".into()],
+        },
+        ntp: vec!["ntp.lab.example".into()],
+    }
+}
+
+/// An apply waiting for confirmation, 102 s before its deadline.
+pub fn sample_pending() -> lqx_api::NetworkStatus {
+    let config = sample_config();
+    let mut status = sample_network(None);
+    status.desired = Some(config.clone());
+    status.pending = Some(lqx_api::PendingApply {
+        config,
+        applied_at: sample_now() - time::Duration::seconds(18),
+        deadline: sample_now() + time::Duration::seconds(102),
+        checks: vec![],
+    });
+    status
+}
+
+/// Preflight checks with one failure.
+pub fn sample_diagnostics() -> lqx_api::Diagnostics {
+    use lqx_api::{Check, CheckStatus};
+    let check = |name: &str, status, detail: &str| Check {
+        name: name.into(),
+        status,
+        detail: detail.into(),
+    };
+    lqx_api::Diagnostics {
+        management: Some("eno1".into()),
+        checks: vec![
+            check("link", CheckStatus::Pass, "eno1 is up, carrier"),
+            check("address", CheckStatus::Pass, "192.0.2.10/24"),
+            check(
+                "gateway reachable",
+                CheckStatus::Pass,
+                "192.0.2.1 answered in 0.4 ms",
+            ),
+            check(
+                "DNS resolves",
+                CheckStatus::Fail,
+                "192.0.2.53: no answer for debian.org",
+            ),
+            check(
+                "NTP synced",
+                CheckStatus::Skip,
+                "timesyncd not running here",
+            ),
+        ],
+    }
+}
+
+/// `n` journal lines of lqxd.
+pub fn sample_journal(n: usize) -> lqx_api::JournalLines {
+    lqx_api::JournalLines {
+        unit: "lqxd.service".into(),
+        lines: (0..n)
+            .map(|i| lqx_api::JournalLine {
+                at: sample_now() - time::Duration::seconds((n - i) as i64),
+                priority: if i % 17 == 3 { 4 } else { 6 },
+                message: format!("line {i}: served GET /v1/host in 0.3 ms"),
+            })
+            .collect(),
+    }
+}
+
+/// SSH enabled for another 14:20, with two audit events.
+pub fn sample_ssh() -> lqx_api::SshStatus {
+    let event = |ago: i64, action: &str, actor: &str| lqx_api::AuditEvent {
+        at: sample_now() - time::Duration::seconds(ago),
+        action: action.into(),
+        actor: actor.into(),
+    };
+    lqx_api::SshStatus {
+        enabled: true,
+        until: Some(sample_now() + time::Duration::seconds(860)),
+        audit: vec![
+            event(7200, "ssh disabled (time up)", "lqxd"),
+            event(40, "ssh enabled for 15 minutes", "uid 0 pid 812"),
+        ],
+    }
+}

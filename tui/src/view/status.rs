@@ -22,6 +22,7 @@ fn row(name: &str, value: String) -> Line<'static> {
 /// Draws the status screen into `area`.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let block = Block::new().borders(Borders::TOP).title(" Status ");
+    // Wide terminals get the same rows; nothing is hidden at 80x24.
     let Some(host) = &app.host else {
         let text = vec![
             Line::raw(""),
@@ -75,6 +76,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
                 dns.join(", ")
             },
         ),
+        row(
+            "API",
+            summary::api_url(f).map_or_else(
+                || "none yet (no management address)".into(),
+                |url| format!("{url} (after the cluster is created)"),
+            ),
+        ),
         Line::raw(""),
         row(
             "System",
@@ -112,6 +120,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
                 f.load.fifteen
             ),
         ),
+        row("VMs", "0 (no VMs yet: VMs arrive with the cluster)".into()),
         Line::raw(""),
     ]);
     lines.extend(

@@ -31,6 +31,29 @@ pub fn management_addresses(facts: &HostFacts) -> Vec<String> {
         .collect()
 }
 
+/// The URL the cluster API will answer on: the first management
+/// address (IPv4 preferred), port 8443.
+pub fn api_url(facts: &HostFacts) -> Option<String> {
+    let routed: Vec<&str> = facts
+        .default_routes
+        .iter()
+        .filter_map(|r| r.interface.as_deref())
+        .collect();
+    let mut addresses: Vec<std::net::IpAddr> = facts
+        .interfaces
+        .iter()
+        .filter(|i| i.name != "lo" && (routed.is_empty() || routed.contains(&i.name.as_str())))
+        .flat_map(|i| i.addresses.iter())
+        .filter(|a| a.scope == AddressScope::Global)
+        .map(|a| a.address)
+        .collect();
+    addresses.sort_by_key(|a| a.is_ipv6());
+    addresses.first().map(|a| match a {
+        std::net::IpAddr::V4(v4) => format!("https://{v4}:8443"),
+        std::net::IpAddr::V6(v6) => format!("https://[{v6}]:8443"),
+    })
+}
+
 /// Bytes as GiB with one decimal.
 pub fn gib(bytes: u64) -> String {
     format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
@@ -54,6 +77,12 @@ mod tests {
     fn routed_interface_first() {
         let facts = crate::view::sample::sample_host().facts;
         assert_eq!(management_addresses(&facts), vec!["eno1 192.0.2.10/24"]);
+    }
+
+    #[test]
+    fn api_url_prefers_ipv4() {
+        let facts = crate::view::sample::sample_host().facts;
+        assert_eq!(api_url(&facts).as_deref(), Some("https://192.0.2.10:8443"));
     }
 
     #[test]

@@ -1,0 +1,292 @@
+//! Snapshots of every screen in its main states, at 80x24 (the serial
+//! console's size) and 120x40.
+
+use super::sample::*;
+use crate::app::{App, InstallStep, NetView, Screen};
+use crate::event::{Event, Failure, NetworkOp};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lqx_api::AuthStatus;
+
+/// Asserts the snapshots of `app` at both sizes.
+fn snap(name: &str, app: &App) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(app, w, h));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    let now = app.now;
+    app.handle(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)), now);
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// An installed host; password set; locked or not.
+fn host(unlocked: bool) -> App {
+    let mut app = App::default();
+    let now = sample_now();
+    app.handle(Event::Host(Ok(Box::new(sample_host()))), now);
+    let mut install = sample_install();
+    install.available = false;
+    app.handle(Event::Install(Ok(Box::new(install))), now);
+    app.handle(
+        Event::Auth(Ok(AuthStatus {
+            password_set: true,
+            changed_at: None,
+        })),
+        now,
+    );
+    app.unlocked = unlocked;
+    app.last_input = now;
+    app
+}
+
+fn with_network(mut app: App, status: lqx_api::NetworkStatus) -> App {
+    let now = app.now;
+    app.handle(Event::Network(NetworkOp::Fetch, Ok(Box::new(status))), now);
+    app
+}
+
+#[test]
+fn status() {
+    snap("status", &host(true));
+    snap("status_locked", &host(false));
+    snap(
+        "status_pending",
+        &with_network(host(false), sample_pending()),
+    );
+    let mut live = App {
+        now: sample_now(),
+        ..App::default()
+    };
+    live.handle(Event::Host(Ok(Box::new(sample_host()))), sample_now());
+    live.handle(Event::Install(Ok(Box::new(sample_install()))), sample_now());
+    snap("status_live", &live);
+    let waiting = App {
+        error: Some("lqxd is not running: nothing listens on /run/lqx/lqxd.sock".into()),
+        ..App::default()
+    };
+    snap("status_waiting", &waiting);
+}
+
+#[test]
+fn set_password() {
+    let mut app = App::default();
+    app.handle(Event::Host(Ok(Box::new(sample_host()))), sample_now());
+    app.handle(
+        Event::Auth(Ok(AuthStatus {
+            password_set: false,
+            changed_at: None,
+        })),
+        sample_now(),
+    );
+    snap("set_password_empty", &app);
+    type_text(&mut app, "short");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "shirt");
+    snap("set_password_errors", &app);
+    app.set_password = Default::default();
+    type_text(&mut app, "correct horse battery");
+    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, "correct horse battery");
+    key(&mut app, KeyCode::Enter);
+    app.handle(
+        Event::PasswordSet(Err(Failure {
+            status: Some(422),
+            message: "password too weak: this is similar to a commonly used password".into(),
+        })),
+        sample_now(),
+    );
+    snap("set_password_refused", &app);
+}
+
+#[test]
+fn unlock() {
+    let mut app = host(false);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "wrong");
+    key(&mut app, KeyCode::Enter);
+    app.handle(
+        Event::Verified(Err(Failure {
+            status: Some(401),
+            message: "wrong password".into(),
+        })),
+        sample_now(),
+    );
+    type_text(&mut app, "abc");
+    snap("unlock_network", &app);
+    let mut app = with_network(host(false), sample_pending());
+    key(&mut app, KeyCode::Char('c'));
+    snap("unlock_popup_for_confirm", &app);
+}
+
+#[test]
+fn install() {
+    let mut app = App {
+        screen: Screen::Install,
+        install: Some(Box::new(sample_install())),
+        host: Some(Box::new(sample_host())),
+        now: sample_now(),
+        ..App::default()
+    };
+    snap("install_choose", &app);
+    app.install_step = InstallStep::Confirm {
+        disk: "vdb".into(),
+        typed: "vd".into(),
+        error: None,
+    };
+    snap("install_confirm", &app);
+    app.install_step = InstallStep::Running;
+    if let Some(info) = app.install.as_mut() {
+        info.progress = lqx_api::InstallProgress {
+            phase: lqx_api::InstallPhase::Writing,
+            disk: Some("vdb".into()),
+            bytes_done: 650_000_000,
+            bytes_total: 1_300_000_000,
+            message: None,
+        };
+    }
+    snap("install_running", &app);
+}
+
+fn network_screen(status: lqx_api::NetworkStatus) -> App {
+    let mut app = with_network(host(true), status);
+    app.screen = Screen::Network;
+    app
+}
+
+#[test]
+fn network() {
+    let mut loading = host(true);
+    loading.screen = Screen::Network;
+    snap("network_loading", &loading);
+    snap("network_from_facts", &network_screen(sample_network(None)));
+    let saved = network_screen(sample_network(Some(sample_config())));
+    snap("network_saved", &saved);
+    snap("network_pending", &network_screen(sample_pending()));
+
+    let mut app = saved;
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    snap("network_edit_static", &app);
+    key(&mut app, KeyCode::End);
+    type_text(&mut app, "0");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::End);
+    type_text(&mut app, "0");
+    snap("network_edit_errors", &app);
+    key(&mut app, KeyCode::Esc);
+    snap("network_list_errors", &app);
+}
+
+#[test]
+fn network_dialogs() {
+    let mut app = network_screen(sample_network(Some(sample_config())));
+    key(&mut app, KeyCode::Char('v'));
+    type_text(&mut app, "10");
+    snap("network_add_vlan", &app);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "x");
+    snap("network_add_vlan_error", &app);
+    let mut app = network_screen(sample_network(Some(sample_config())));
+    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char(' '));
+    snap("network_add_bond", &app);
+    assert!(matches!(app.net.view, NetView::AddBond(_)));
+}
+
+#[test]
+fn names() {
+    let mut app = with_network(host(true), sample_network(Some(sample_config())));
+    app.screen = Screen::Names;
+    snap("names", &app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::End);
+    type_text(&mut app, " dns1");
+    snap("names_error", &app);
+}
+
+#[test]
+fn diagnostics() {
+    let mut app = host(false);
+    app.screen = Screen::Diagnostics;
+    snap("diagnostics_loading", &app);
+    app.handle(Event::Diagnostics(Ok(sample_diagnostics())), sample_now());
+    app.handle(Event::Journal(Ok(sample_journal(200))), sample_now());
+    snap("diagnostics", &app);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::PageUp);
+    }
+    snap("diagnostics_scrolled", &app);
+}
+
+#[test]
+fn ssh() {
+    let mut app = host(true);
+    app.screen = Screen::Ssh;
+    snap("ssh_loading", &app);
+    app.handle(
+        Event::Ssh(crate::event::SshOp::Fetch, Ok(sample_ssh())),
+        sample_now(),
+    );
+    snap("ssh_enabled", &app);
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "500");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    snap("ssh_errors", &app);
+}
+
+#[test]
+fn power() {
+    let mut app = host(true);
+    app.screen = Screen::Power;
+    snap("power", &app);
+    key(&mut app, KeyCode::Enter);
+    snap("power_confirm", &app);
+}
+
+#[test]
+fn placeholders() {
+    for (screen, name) in [
+        (Screen::Ceph, "ceph"),
+        (Screen::Ovn, "ovn"),
+        (Screen::Cluster, "cluster"),
+    ] {
+        let mut app = host(true);
+        app.screen = screen;
+        snap(name, &app);
+    }
+}
+
+#[test]
+fn agent_unreachable_is_shown_not_fatal() {
+    let app = App {
+        error: Some("lqxd is not running: nothing listens on /run/lqx/lqxd.sock".into()),
+        ..App::default()
+    };
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("lqxd is not running"), "{screen}");
+    assert!(screen.contains("Waiting for the host agent"), "{screen}");
+}
+
+#[test]
+fn small_and_large_terminals_do_not_panic() {
+    let mut app = with_network(host(true), sample_pending());
+    app.handle(Event::Diagnostics(Ok(sample_diagnostics())), sample_now());
+    app.handle(Event::Journal(Ok(sample_journal(200))), sample_now());
+    for screen in crate::app::Screen::ALL {
+        app.screen = screen;
+        for (w, h) in [(1, 1), (20, 5), (80, 10), (200, 60)] {
+            render(&app, w, h);
+        }
+    }
+}
