@@ -1,0 +1,211 @@
+//! The console driven by key presses against a real lqxd (standalone: it
+//! renders network files into its state directory and leaves the host's
+//! networking alone): first password, lock and unlock, a static address
+//! applied and confirmed, and an invalid field that sends nothing.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lqx_api::{ApplyResult, Ipv4Config, NetworkConfig};
+use lqx_console::app::{Access, App, NetView, Screen};
+use lqx_console::effects::perform;
+use lqx_console::event::Event;
+use lqx_test_support::AgentFixture;
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "violet-kettle-orbit-47";
+
+/// Feeds one event and performs every effect it causes, recursively.
+async fn feed(app: &mut App, client: &lqx_client::Client, event: Event) {
+    let mut queue = vec![event];
+    while let Some(event) = queue.pop() {
+        for effect in app.handle(event, OffsetDateTime::now_utc()) {
+            queue.push(perform(client, effect).await);
+        }
+    }
+}
+
+async fn press(app: &mut App, client: &lqx_client::Client, code: KeyCode) {
+    let key = KeyEvent::new(code, KeyModifiers::NONE);
+    feed(app, client, Event::Key(key)).await;
+}
+
+async fn type_text(app: &mut App, client: &lqx_client::Client, text: &str) {
+    for c in text.chars() {
+        press(app, client, KeyCode::Char(c)).await;
+    }
+}
+
+/// Goes to `screen` with Tab, as an operator would.
+async fn tab_to(app: &mut App, client: &lqx_client::Client, screen: Screen) {
+    for _ in 0..Screen::ALL.len() {
+        if app.screen == screen {
+            return;
+        }
+        press(app, client, KeyCode::Tab).await;
+    }
+    assert_eq!(app.screen, screen, "Tab never reached {screen:?}");
+}
+
+/// Replaces the text of the focused field.
+async fn retype(app: &mut App, client: &lqx_client::Client, text: &str) {
+    press(app, client, KeyCode::End).await;
+    for _ in 0..80 {
+        press(app, client, KeyCode::Backspace).await;
+    }
+    type_text(app, client, text).await;
+}
+
+async fn saved(client: &lqx_client::Client) -> Option<NetworkConfig> {
+    client.network().await.unwrap().desired
+}
+
+/// A fresh agent: the password is set by keys, the console is unlocked.
+async fn first_boot(agent: &AgentFixture) -> App {
+    let client = agent.client();
+    let mut app = App::default();
+    feed(&mut app, &client, Event::Tick).await;
+    assert_eq!(app.access(), Access::SetPassword, "{}", agent.log());
+
+    // Too short first: an inline message, nothing sent.
+    type_text(&mut app, &client, "short").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, "short").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(app.set_password.new_error.is_some());
+    assert!(!client.auth().await.unwrap().password_set);
+
+    // A weak one of the right length: lqxd's verdict is shown.
+    retype(&mut app, &client, "password12").await;
+    press(&mut app, &client, KeyCode::Down).await;
+    retype(&mut app, &client, "password12").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    let verdict = app.set_password.new_error.clone().expect("refused as weak");
+    assert!(!verdict.is_empty());
+    assert!(!client.auth().await.unwrap().password_set);
+
+    retype(&mut app, &client, PASSWORD).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, PASSWORD).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert_eq!(
+        app.access(),
+        Access::Unlocked,
+        "{:?}",
+        app.set_password.new_error
+    );
+    assert!(client.auth().await.unwrap().password_set);
+    app
+}
+
+#[tokio::test]
+async fn password_then_lock_and_unlock_by_keys() {
+    let agent = AgentFixture::start().await;
+    let client = agent.client();
+    let mut app = first_boot(&agent).await;
+
+    press(&mut app, &client, KeyCode::Char('l')).await;
+    assert_eq!(app.access(), Access::Locked);
+
+    // Diagnostics stays readable while locked.
+    tab_to(&mut app, &client, Screen::Diagnostics).await;
+    assert!(!app.unlock_shown());
+    assert!(
+        app.diag.checks.is_some(),
+        "{:?} {}",
+        app.diag.checks_error,
+        agent.log()
+    );
+
+    // SSH needs the password: wrong, then right.
+    tab_to(&mut app, &client, Screen::Ssh).await;
+    assert!(app.unlock_shown());
+    type_text(&mut app, &client, "not the password").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert_eq!(app.access(), Access::Locked);
+    assert!(app.unlock.error.is_some(), "the agent's refusal is shown");
+    type_text(&mut app, &client, PASSWORD).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert_eq!(app.access(), Access::Unlocked, "{:?}", app.unlock.error);
+    assert!(!app.unlock_shown());
+
+    // A standalone agent refuses SSH; the console shows why and runs on.
+    assert!(app.ssh.status.is_some());
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, PASSWORD).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(app.ssh.message.is_some(), "{:?}", app.ssh);
+    assert!(!app.quit);
+}
+
+#[tokio::test]
+async fn static_address_applied_and_confirmed_by_keys() {
+    let agent = AgentFixture::start().await;
+    let client = agent.client();
+    let mut app = first_boot(&agent).await;
+
+    tab_to(&mut app, &client, Screen::Names).await;
+    assert!(app.net.draft.is_some(), "draft built from the host's facts");
+    retype(&mut app, &client, "console-test").await;
+
+    tab_to(&mut app, &client, Screen::Network).await;
+    let draft = app.net.draft.clone().unwrap();
+    let index = draft
+        .links
+        .iter()
+        .position(|l| l.name == draft.management)
+        .expect("a management link among the host's NICs");
+    let nic = draft.links[index].name.clone();
+    for _ in 0..index {
+        press(&mut app, &client, KeyCode::Down).await;
+    }
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(matches!(app.net.view, NetView::Edit { .. }));
+    press(&mut app, &client, KeyCode::Right).await; // DHCP -> static
+    press(&mut app, &client, KeyCode::Down).await;
+    type_text(&mut app, &client, "198.51.100.300/24").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, "198.51.100.1").await;
+    press(&mut app, &client, KeyCode::Esc).await;
+
+    // Invalid: the inline message is there and nothing reaches lqxd.
+    let field = format!("links[{index}].ipv4.addresses");
+    assert!(app.net.error(&field).is_some(), "{:?}", app.net.errors);
+    press(&mut app, &client, KeyCode::Char('a')).await;
+    assert_eq!(saved(&client).await, None, "nothing saved");
+    assert!(client.network().await.unwrap().pending.is_none());
+
+    // Fixed: saved, applied, pending with a countdown.
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Down).await;
+    retype(&mut app, &client, "198.51.100.30/24").await;
+    press(&mut app, &client, KeyCode::Esc).await;
+    assert!(app.net.errors.is_none(), "{:?}", app.net.errors);
+    press(&mut app, &client, KeyCode::Char('a')).await;
+    let status = client.network().await.unwrap();
+    let pending = status.pending.expect("apply pending confirmation");
+    let link = pending.config.links.iter().find(|l| l.name == nic).unwrap();
+    assert_eq!(
+        link.ipv4,
+        Ipv4Config::Static {
+            addresses: vec!["198.51.100.30/24".into()],
+            gateway: Some("198.51.100.1".into()),
+        }
+    );
+    assert_eq!(pending.config.hostname, "console-test");
+    assert!(
+        app.net.pending().is_some(),
+        "the console shows the countdown"
+    );
+    let screen = lqx_console::view::sample::render(&app, 80, 24);
+    assert!(screen.contains("confirm within"), "{screen}");
+
+    // Confirmed by key.
+    press(&mut app, &client, KeyCode::Char('c')).await;
+    let status = client.network().await.unwrap();
+    assert!(status.pending.is_none());
+    assert_eq!(
+        status.last_outcome.as_ref().map(|o| o.result),
+        Some(ApplyResult::Confirmed)
+    );
+    assert_eq!(status.applied, status.desired);
+    assert!(app.net.pending().is_none());
+}
