@@ -43,6 +43,13 @@ pub enum Command {
         #[command(subcommand)]
         command: InstallCommand,
     },
+    /// The host's network configuration, applied safely: an apply must be
+    /// confirmed or it is reverted by itself.
+    Network {
+        /// What to do.
+        #[command(subcommand)]
+        command: NetworkCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -109,6 +116,32 @@ mod tests {
 }
 
 /// `lqx install ...`.
+/// `lqx network ...`.
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Saved, applied and pending configurations, and the last outcome.
+    Show,
+    /// Saves a configuration (JSON as `lqx network show --json` prints
+    /// under "desired"); nothing is applied yet.
+    Set {
+        /// JSON file, or - for standard input.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Applies the saved configuration; confirm it within the timeout or
+    /// the previous one comes back.
+    Apply {
+        /// Seconds to wait for `lqx network confirm` (10–3600).
+        #[arg(long, value_name = "SECS", default_value_t = 120,
+              value_parser = clap::value_parser!(u32).range(10..=3600))]
+        timeout: u32,
+    },
+    /// Keeps the applied configuration.
+    Confirm,
+    /// Restores the previous configuration now.
+    Revert,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum InstallCommand {
     /// Disks, whether each can be chosen, and the installation's progress.

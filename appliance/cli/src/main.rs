@@ -3,9 +3,11 @@
 mod args;
 mod render;
 
-use args::{Args, Command, HostCommand, InstallCommand, LabelCommand};
+use args::{Args, Command, HostCommand, InstallCommand, LabelCommand, NetworkCommand};
 use clap::{CommandFactory, Parser};
-use lqx_api::{ErrorBody, ErrorCode, InstallRequest, LabelsPatch, PowerAction};
+use lqx_api::{
+    ApplyRequest, ErrorBody, ErrorCode, InstallRequest, LabelsPatch, NetworkConfig, PowerAction,
+};
 use lqx_client::{Client, ClientError};
 use serde::Serialize;
 use std::process::ExitCode;
@@ -104,9 +106,59 @@ async fn run(args: Args) -> Result<(), ClientError> {
                 }
             }
         },
+        Command::Network { command } => {
+            let status = match command {
+                NetworkCommand::Show => client.network().await?,
+                NetworkCommand::Set { file } => client.set_network(&read_config(&file)?).await?,
+                NetworkCommand::Apply { timeout } => {
+                    let request = ApplyRequest {
+                        timeout_secs: Some(timeout),
+                    };
+                    client.apply_network(&request).await?
+                }
+                NetworkCommand::Confirm => client.confirm_network().await?,
+                NetworkCommand::Revert => client.revert_network().await?,
+            };
+            if args.json {
+                print_json(&status);
+            } else {
+                print!(
+                    "{}",
+                    render::network(&status, time::OffsetDateTime::now_utc())
+                );
+            }
+        }
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
     Ok(())
+}
+
+/// Reads and checks a configuration file before anything is sent, so a
+/// typo gets its line and column and the agent is not asked at all.
+fn read_config(path: &std::path::Path) -> Result<NetworkConfig, ClientError> {
+    let invalid = |message: String| ClientError::Api {
+        status: 422,
+        code: ErrorCode::InvalidBody,
+        message,
+    };
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    let config: NetworkConfig = serde_json::from_str(&text).map_err(|e| {
+        invalid(format!(
+            "{} is not a network configuration: {e}",
+            path.display()
+        ))
+    })?;
+    lqx_core::network::validate(&config, None).map_err(|e| ClientError::Api {
+        status: 422,
+        code: ErrorCode::InvalidValue,
+        message: format!("invalid network configuration: {e}"),
+    })?;
+    Ok(config)
 }
 
 fn print_json<T: Serialize>(value: &T) {

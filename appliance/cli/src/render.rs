@@ -275,6 +275,104 @@ pub fn install(info: &InstallInfo) -> String {
 }
 
 /// Labels, one `key=value` per line.
+/// `lqx network show` (and the other network commands).
+pub fn network(status: &lqx_api::NetworkStatus, now: time::OffsetDateTime) -> String {
+    let mut out = String::new();
+    let summary = |c: &lqx_api::NetworkConfig| {
+        let links: Vec<String> = c.links.iter().map(link_summary).collect();
+        format!(
+            "{} (management {}): {}",
+            c.hostname,
+            c.management,
+            links.join("; ")
+        )
+    };
+    let _ = writeln!(
+        out,
+        "Applied:  {}",
+        status
+            .applied
+            .as_ref()
+            .map(summary)
+            .unwrap_or_else(|| "image default (DHCP on every NIC)".into())
+    );
+    let _ = writeln!(
+        out,
+        "Saved:    {}",
+        status
+            .desired
+            .as_ref()
+            .map(summary)
+            .unwrap_or_else(|| "nothing".into())
+    );
+    if let Some(p) = &status.pending {
+        let left = (p.deadline - now).whole_seconds().max(0);
+        let _ = writeln!(
+            out,
+            "Pending:  {} -- reverts in {left} s unless `lqx network confirm`",
+            summary(&p.config)
+        );
+        for check in &p.checks {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:?}: {}",
+                check.name, check.status, check.detail
+            );
+        }
+    }
+    if let Some(o) = &status.last_outcome {
+        let _ = writeln!(out, "Last:     {:?}: {}", o.result, o.message);
+    }
+    let _ = writeln!(out, "Backend:  {:?}", status.backend);
+    out
+}
+
+fn link_summary(link: &lqx_api::LinkConfig) -> String {
+    use lqx_api::{Ipv4Config, Ipv6Config, LinkKind};
+    let kind = match &link.kind {
+        LinkKind::Ethernet => String::new(),
+        LinkKind::Bond { members, mode } => {
+            format!(" bond[{}] {}", members.join(","), mode.as_str())
+        }
+        LinkKind::Vlan { parent, id } => format!(" vlan {id} on {parent}"),
+    };
+    let v4 = match &link.ipv4 {
+        Ipv4Config::Disabled => None,
+        Ipv4Config::Dhcp => Some("dhcp4".to_owned()),
+        Ipv4Config::Static { addresses, gateway } => Some(format!(
+            "{}{}",
+            addresses.join(","),
+            gateway
+                .as_ref()
+                .map(|g| format!(" via {g}"))
+                .unwrap_or_default()
+        )),
+    };
+    let v6 = match &link.ipv6 {
+        Ipv6Config::Disabled => None,
+        Ipv6Config::Slaac => Some("slaac".to_owned()),
+        Ipv6Config::Dhcp => Some("dhcp6".to_owned()),
+        Ipv6Config::Static { addresses, gateway } => Some(format!(
+            "{}{}",
+            addresses.join(","),
+            gateway
+                .as_ref()
+                .map(|g| format!(" via {g}"))
+                .unwrap_or_default()
+        )),
+    };
+    let addressing: Vec<String> = [v4, v6].into_iter().flatten().collect();
+    format!(
+        "{}{kind} {}",
+        link.name,
+        if addressing.is_empty() {
+            "no address".to_owned()
+        } else {
+            addressing.join(" ")
+        }
+    )
+}
+
 pub fn labels(labels: &BTreeMap<String, String>) -> String {
     if labels.is_empty() {
         return "(no labels)\n".into();
