@@ -5,8 +5,8 @@ use crate::shell::run;
 use std::process::Command;
 
 /// Needed by `cargo xtask test`: `ip` checks the agent's network facts
-/// independently.
-pub const TEST: &[&str] = &["iproute2", "pkg-config", "libsystemd-dev"];
+/// independently; `tmux` runs the real console binary in a terminal.
+pub const TEST: &[&str] = &["iproute2", "pkg-config", "libsystemd-dev", "tmux"];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")
