@@ -46,6 +46,10 @@ pub struct MachineConfig {
     /// reports on (the probe also needs `lqx.test-probe` on the command
     /// line).
     pub probe: bool,
+    /// NICs beyond the first, each on its own restricted user-mode network.
+    /// NICs sit at fixed PCI slots so their names are known: the first is
+    /// enp0s8, the extra ones enp0s9, enp0s10, ...
+    pub extra_nics: u8,
 }
 
 impl Default for MachineConfig {
@@ -57,6 +61,7 @@ impl Default for MachineConfig {
             cmdline_extra: None,
             forwards: vec![],
             probe: false,
+            extra_nics: 0,
         }
     }
 }
@@ -159,7 +164,13 @@ impl Machine {
         }
         cmd.arg("-netdev")
             .arg(netdev)
-            .args(["-device", "virtio-net-pci,netdev=net0"]);
+            .args(["-device", "virtio-net-pci,netdev=net0,addr=0x8"]);
+        for n in 1..=config.extra_nics {
+            cmd.arg("-netdev")
+                .arg(format!("user,id=net{n},restrict=on"))
+                .arg("-device")
+                .arg(format!("virtio-net-pci,netdev=net{n},addr={:#x}", 8 + n));
+        }
         for (i, drive) in config.drives.iter().enumerate() {
             match drive {
                 Drive::Disk(path) => {

@@ -53,8 +53,14 @@ mod tests {
             out,
             "root:$6$salt$hash:20000:0:99999:7:::\ndaemon:*:20000:0:99999:7:::\n"
         );
-        assert_eq!(set_field(&out, "root", "!").unwrap().lines().next(), Some("root:!:20000:0:99999:7:::"));
-        assert_eq!(set_field(SHADOW, "nobody", "!"), Err(ShadowError::NoSuchUser("nobody".into())));
+        assert_eq!(
+            set_field(&out, "root", "!").unwrap().lines().next(),
+            Some("root:!:20000:0:99999:7:::")
+        );
+        assert_eq!(
+            set_field(SHADOW, "nobody", "!"),
+            Err(ShadowError::NoSuchUser("nobody".into()))
+        );
         assert_eq!(set_field(SHADOW, "root", "a:b"), Err(ShadowError::BadHash));
     }
 }
