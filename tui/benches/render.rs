@@ -84,7 +84,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn render_times() {
     println!("frame render time (view::draw into a TestBackend, {FRAMES} frames)");
-    println!("{:<34} {:>8} {:>10} {:>10}", "screen", "size", "median", "p99");
+    println!(
+        "{:<34} {:>8} {:>10} {:>10}",
+        "screen", "size", "median", "p99"
+    );
     for (width, height) in [(80u16, 24u16), (200, 60)] {
         for (name, app) in screens() {
             let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
