@@ -173,22 +173,20 @@ fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     if app.unlock_shown() {
         return vec![("Enter", "Unlock"), ("Esc", "Back"), ("Tab", "Screens")];
     }
-    let mut hints = screen_hints(app);
-    if app.net.pending().is_some() && !app.typing() {
-        hints.insert(0, ("C/X", "Confirm/Revert"));
-    }
-    hints
+    // C/X for a pending apply are in its banner, not repeated here.
+    screen_hints(app)
 }
 
 fn screen_hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    // Only an unlocked console has something to lock.
+    let lockable = app.access() == Access::Unlocked;
     let general = |first: Vec<(&'static str, &'static str)>| {
         let mut hints = first;
-        hints.extend([
-            ("Tab", "Screens"),
-            ("L", "Lock"),
-            ("R", "Refresh"),
-            ("Q", "Quit"),
-        ]);
+        hints.push(("Tab", "Screens"));
+        if lockable {
+            hints.push(("L", "Lock"));
+        }
+        hints.extend([("R", "Refresh"), ("Q", "Quit")]);
         hints
     };
     match app.screen {

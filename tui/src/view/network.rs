@@ -115,6 +115,9 @@ fn state_lines(net: &NetworkState) -> Vec<Line<'static>> {
     };
     let mut lines = vec![];
     let saved = match (&status.desired, &status.applied) {
+        _ if status.pending.is_some() => {
+            " Applied and waiting for confirmation: see the banner above."
+        }
         (None, _) => " Nothing saved yet: the image's default (DHCP on every NIC) is in force.",
         (Some(d), Some(a)) if d == a => " The saved configuration is the one in force.",
         (Some(_), _) => " A saved configuration differs from the one in force.",
