@@ -59,6 +59,21 @@ pub enum AgentError {
     Unavailable(String),
 }
 
+/// Saves `doc` without blocking the runtime (the write fsyncs twice).
+/// Callers update their in-memory copy only after this succeeds, so a
+/// failed write leaves the old state in force.
+pub(crate) async fn persist<D>(store: &Arc<StateDir>, doc: &D) -> Result<(), AgentError>
+where
+    D: lqx_core::document::Document + Clone + Send + 'static,
+{
+    let store = Arc::clone(store);
+    let doc = doc.clone();
+    tokio::task::spawn_blocking(move || store.save(&doc))
+        .await
+        .map_err(AgentError::Task)?
+        .map_err(AgentError::Store)
+}
+
 /// The backends an agent drives; fakes in unit tests.
 pub struct Backends {
     /// Reads the host.
@@ -234,12 +249,7 @@ impl Agent {
     pub async fn patch_labels(&self, patch: &LabelsPatch) -> Result<Labels, AgentError> {
         let mut host = self.host.lock().await;
         let next = host.with_labels(labels::apply_patch(&host.labels, patch)?);
-        let store = Arc::clone(&self.store);
-        let to_save = next.clone();
-        tokio::task::spawn_blocking(move || store.save(&to_save))
-            .await
-            .map_err(AgentError::Task)?
-            .map_err(AgentError::Store)?;
+        persist(&self.store, &next).await?;
         *host = next;
         Ok(Labels {
             labels: host.labels.clone(),

@@ -185,12 +185,7 @@ impl AuthService {
             changed_at: OffsetDateTime::now_utc(),
         };
         let mut state = self.state.lock().await;
-        let store = Arc::clone(&self.store);
-        let to_save = next.clone();
-        tokio::task::spawn_blocking(move || store.save(&to_save))
-            .await
-            .map_err(AgentError::Task)?
-            .map_err(AgentError::Store)?;
+        crate::agent::persist(&self.store, &next).await?;
         *state = Some(next);
         tracing::info!("admin password set");
         Ok(())

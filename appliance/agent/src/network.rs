@@ -3,7 +3,7 @@
 //! link, and restore the previous configuration unless the operator
 //! confirms in time.
 
-use crate::agent::AgentError;
+use crate::agent::{AgentError, persist};
 use lqx_api::{ApplyResult, Check, NetworkConfig, NetworkStatus, PendingApply};
 use lqx_core::network::{NicFacts, render, validate};
 use lqx_core::network_state::{NetworkState, Pending, obsolete_links};
@@ -119,15 +119,6 @@ impl NetworkService {
         Ok(NicFacts::from_interfaces(&facts.interfaces))
     }
 
-    async fn save(&self, next: &NetworkState) -> Result<(), AgentError> {
-        let store = Arc::clone(&self.store);
-        let next = next.clone();
-        tokio::task::spawn_blocking(move || store.save(&next))
-            .await
-            .map_err(AgentError::Task)?
-            .map_err(AgentError::Store)
-    }
-
     /// `PUT /v1/host/network`: validates against this host's NICs and
     /// saves; nothing is applied.
     pub async fn put(&self, config: NetworkConfig) -> Result<NetworkStatus, AgentError> {
@@ -136,7 +127,7 @@ impl NetworkService {
         let mut state = self.state.lock().await;
         let mut next = state.clone();
         next.desired = Some(config);
-        self.save(&next).await?;
+        persist(&self.store, &next).await?;
         *state = next;
         Ok(self.status_of(&state, self.checks.lock().await.clone()))
     }
@@ -169,7 +160,7 @@ impl NetworkService {
         });
         // Persisted first: if the agent dies from here on, the next start
         // finds the pending apply and restores the previous configuration.
-        self.save(&next).await?;
+        persist(&self.store, &next).await?;
         *state = next;
         let plan = plan(Some(&config), state.applied.as_ref(), None);
         tracing::info!(management = %config.management, ?timeout, "applying network configuration");
@@ -195,7 +186,7 @@ impl NetworkService {
             ));
         }
         let next = state.confirmed(OffsetDateTime::now_utc());
-        self.save(&next).await?;
+        persist(&self.store, &next).await?;
         *state = next;
         tracing::info!("network configuration confirmed");
         Ok(self.status_of(&state, self.checks.lock().await.clone()))
@@ -245,7 +236,7 @@ impl NetworkService {
             message = format!("{message}; but restoring reported: {detail}");
         }
         let next = state.reverted(OffsetDateTime::now_utc(), result, message);
-        if let Err(error) = self.save(&next).await {
+        if let Err(error) = persist(&self.store, &next).await {
             tracing::error!(%error, "cannot persist the reverted network state");
         }
         *state = next;

@@ -3,7 +3,7 @@
 //! change audited. While enabled, root logs in with the admin password;
 //! otherwise root's password is locked.
 
-use crate::agent::AgentError;
+use crate::agent::{AgentError, persist};
 use crate::auth::AuthService;
 use lqx_api::{AuditEvent, SshStatus};
 use lqx_core::secrets::SshState;
@@ -71,12 +71,7 @@ impl SshService {
 
     /// `GET /v1/host/ssh`.
     pub async fn status(&self) -> SshStatus {
-        let state = self.state.lock().await;
-        SshStatus {
-            enabled: state.until.is_some(),
-            until: state.until,
-            audit: state.audit.clone(),
-        }
+        self.status_of(&*self.state.lock().await)
     }
 
     /// `POST /v1/host/ssh`.
@@ -123,7 +118,7 @@ impl SshService {
                 actor: actor.to_owned(),
             },
         );
-        self.save(&next).await?;
+        persist(&self.store, &next).await?;
         *state = next;
         tracing::warn!(minutes, actor, "SSH enabled");
         tokio::spawn(Arc::clone(self).expire(until));
@@ -153,7 +148,7 @@ impl SshService {
                 actor: actor.to_owned(),
             },
         );
-        self.save(&next).await?;
+        persist(&self.store, &next).await?;
         *state = next;
         tracing::warn!(actor, "SSH disabled");
         Ok(self.status_of(&state))
@@ -165,15 +160,6 @@ impl SshService {
             until: state.until,
             audit: state.audit.clone(),
         }
-    }
-
-    async fn save(&self, next: &SshState) -> Result<(), AgentError> {
-        let store = Arc::clone(&self.store);
-        let next = next.clone();
-        tokio::task::spawn_blocking(move || store.save(&next))
-            .await
-            .map_err(AgentError::Task)?
-            .map_err(AgentError::Store)
     }
 
     async fn expire(self: Arc<Self>, until: OffsetDateTime) {
