@@ -63,6 +63,9 @@ pub enum NetworkError {
     /// A unit could not be restarted to reread its configuration.
     #[error("cannot restart a service to reread its configuration")]
     Restart(#[source] lqx_systemd::ManagerError),
+    /// The host's links could not be listed.
+    #[error("cannot list the host's links")]
+    ListLinks(#[source] rtnetlink::Error),
     /// A link could not be deleted.
     #[error("cannot delete link {name}")]
     DeleteLink {

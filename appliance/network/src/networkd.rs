@@ -64,12 +64,12 @@ impl Networkd {
         let networkd = NetworkManagerProxy::new(&bus)
             .await
             .map_err(NetworkError::Bus)?;
-        delete_links(&plan.remove_links).await?;
+        let indexes = relink(&plan.remove_links).await?;
         networkd.reload().await.map_err(call("Reload"))?;
         // Reload reconfigures links whose file changed; a link that moves
         // from one file to another (e.g. from the image's fallback to its
         // own) is only picked up by an explicit reconfigure.
-        for index in link_indexes().await? {
+        for index in indexes {
             if let Err(error) = networkd.reconfigure_link(index as i32).await {
                 tracing::debug!(index, %error, "link not reconfigured (unmanaged?)");
             }
@@ -110,17 +110,6 @@ impl NetworkBackend for Networkd {
     }
 }
 
-async fn links() -> Result<Vec<LinkMessage>, NetworkError> {
-    let (connection, handle, _) = rtnetlink::new_connection().map_err(NetworkError::Netlink)?;
-    let task = tokio::spawn(connection);
-    let result = handle.link().get().execute().try_collect().await;
-    task.abort();
-    result.map_err(|source| NetworkError::DeleteLink {
-        name: "(listing links)".into(),
-        source,
-    })
-}
-
 fn name_of(link: &LinkMessage) -> Option<&str> {
     link.attributes.iter().find_map(|a| match a {
         LinkAttribute::IfName(name) => Some(name.as_str()),
@@ -128,37 +117,43 @@ fn name_of(link: &LinkMessage) -> Option<&str> {
     })
 }
 
-async fn link_indexes() -> Result<Vec<u32>, NetworkError> {
-    Ok(links()
-        .await?
-        .iter()
-        .filter(|l| name_of(l) != Some("lo"))
-        .map(|l| l.header.index)
-        .collect())
-}
-
-async fn delete_links(names: &[String]) -> Result<(), NetworkError> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    let present = links().await?;
+/// Over one netlink connection: deletes the links named in `remove`
+/// (bonds and VLANs the configuration no longer has) and returns the
+/// indexes of the other links, except loopback, for networkd to
+/// reconfigure.
+async fn relink(remove: &[String]) -> Result<Vec<u32>, NetworkError> {
     let (connection, handle, _) = rtnetlink::new_connection().map_err(NetworkError::Netlink)?;
     let task = tokio::spawn(connection);
-    let mut result = Ok(());
-    for link in &present {
-        if let Some(name) = name_of(link)
-            && names.iter().any(|n| n == name)
-        {
-            tracing::info!(name, "deleting a link the configuration no longer has");
-            if let Err(source) = handle.link().del(link.header.index).execute().await {
-                result = Err(NetworkError::DeleteLink {
-                    name: name.to_owned(),
-                    source,
-                });
-                break;
+    let result = async {
+        let links: Vec<LinkMessage> = handle
+            .link()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(NetworkError::ListLinks)?;
+        let mut keep = vec![];
+        for link in &links {
+            match name_of(link) {
+                Some("lo") => {}
+                Some(name) if remove.iter().any(|r| r == name) => {
+                    tracing::info!(name, "deleting a link the configuration no longer has");
+                    handle
+                        .link()
+                        .del(link.header.index)
+                        .execute()
+                        .await
+                        .map_err(|source| NetworkError::DeleteLink {
+                            name: name.to_owned(),
+                            source,
+                        })?;
+                }
+                _ => keep.push(link.header.index),
             }
         }
+        Ok(keep)
     }
+    .await;
     task.abort();
     result
 }
