@@ -58,11 +58,17 @@ impl ValidationErrors {
             .join("; ")
     }
 
-    /// The first message about `field` or any field under it.
+    /// The first message about `field` or any field under it: its members
+    /// (`links[0]` covers `links[0].mtu`) and its items (`dns.servers`
+    /// covers `dns.servers[1]`).
     pub fn for_field(&self, field: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|e| e.field == field || e.field.starts_with(&format!("{field}.")))
+            .find(|e| {
+                e.field
+                    .strip_prefix(field)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
             .map(|e| e.message.as_str())
     }
 }
@@ -423,6 +429,10 @@ pub fn check_hostname(name: &str) -> Result<(), String> {
     if name.len() > 64 {
         return Err("a hostname has at most 64 characters".into());
     }
+    // hostnamed refuses the root dot that a search domain may carry.
+    if name.ends_with('.') {
+        return Err("a hostname does not end with a dot".into());
+    }
     check_domain(name)
 }
 
@@ -617,6 +627,9 @@ mod tests {
     #[test]
     fn names_dns_ntp_and_duplicate_gateways() {
         let mut c = simple();
+        c.hostname = "hv01.".into();
+        assert_eq!(fields(&c), ["hostname"]);
+        let mut c = simple();
         c.hostname = "-bad".into();
         c.dns.servers.push("dns.example".into());
         c.dns.search.push("a..b".into());
@@ -643,6 +656,26 @@ mod tests {
             ]
         );
         assert!(validate(&c, None).is_err());
+    }
+
+    #[test]
+    fn messages_are_found_by_field_members_and_items() {
+        let mut c = simple();
+        c.dns.servers.push("dns.example".into());
+        c.links[0].mtu = Some(100);
+        let errors = validate(&c, Some(&nics())).unwrap_err();
+        assert!(
+            errors
+                .for_field("dns.servers")
+                .unwrap()
+                .contains("dns.example")
+        );
+        assert!(errors.for_field("dns.servers[1]").is_some());
+        assert!(errors.for_field("links[0]").unwrap().contains("MTU 100"));
+        assert!(errors.for_field("links[0].mtu").is_some());
+        assert_eq!(errors.for_field("links[0].ipv4"), None);
+        assert_eq!(errors.for_field("dns"), errors.for_field("dns.servers"));
+        assert_eq!(errors.for_field("dns.serv"), None, "not a prefix of a name");
     }
 
     #[test]

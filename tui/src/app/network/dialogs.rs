@@ -2,7 +2,7 @@
 //! re-checks the new link in the context of the whole draft on every
 //! change, so its inline messages are the agent's.
 
-use super::draft::{BOND_MODES, Draft, LinkDraft, first_error};
+use super::draft::{BOND_MODES, Draft, LinkDraft};
 use super::{NetView, NetworkState};
 use crate::keymap::Command;
 use crate::widgets::{Choice, TextField, move_cursor};
@@ -129,10 +129,9 @@ impl VlanForm {
     /// The inline message for a field of the new link (`kind.id`, `name`,
     /// `kind.parent`).
     pub fn error(&self, field: &str) -> Option<&str> {
-        first_error(
-            self.errors.as_ref(),
-            &format!("links[{}].{field}", self.index),
-        )
+        self.errors
+            .as_ref()?
+            .for_field(&format!("links[{}].{field}", self.index))
     }
 }
 
@@ -194,10 +193,9 @@ impl BondForm {
     /// The inline message for a field of the new bond (`name`,
     /// `kind.members`).
     pub fn error(&self, field: &str) -> Option<&str> {
-        first_error(
-            self.errors.as_ref(),
-            &format!("links[{}].{field}", self.index),
-        )
+        self.errors
+            .as_ref()?
+            .for_field(&format!("links[{}].{field}", self.index))
     }
 }
 

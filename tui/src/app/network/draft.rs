@@ -302,22 +302,6 @@ impl Draft {
     }
 }
 
-/// The first message about `field`, its children (`field.x`) or its
-/// items (`field[0]`): `ValidationErrors::for_field` plus list items, so
-/// that `dns.servers` shows the message about `dns.servers[1]`.
-pub fn first_error<'a>(errors: Option<&'a ValidationErrors>, field: &str) -> Option<&'a str> {
-    errors?
-        .0
-        .iter()
-        .find(|e| {
-            e.field == field
-                || e.field
-                    .strip_prefix(field)
-                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-        })
-        .map(|e| e.message.as_str())
-}
-
 /// A field path for an operator: `links[1].ipv4.gateway` becomes
 /// `eno2 ipv4.gateway`.
 pub fn describe_field(draft: &Draft, field: &str) -> String {

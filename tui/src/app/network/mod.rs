@@ -9,7 +9,7 @@ mod dialogs;
 mod draft;
 
 pub use dialogs::{BondForm, VLAN_ROWS, VlanForm, vlan_name};
-pub use draft::{BOND_MODES, Draft, LinkDraft, V4_MODES, V6_MODES, describe_field, first_error};
+pub use draft::{BOND_MODES, Draft, LinkDraft, V4_MODES, V6_MODES, describe_field};
 
 use crate::event::{Effect, NetworkOp};
 use crate::keymap::Command;
@@ -197,7 +197,7 @@ impl NetworkState {
 
     /// The inline message for `field` (a path such as `links[0].mtu`).
     pub fn error(&self, field: &str) -> Option<&str> {
-        first_error(self.errors.as_ref(), field)
+        self.errors.as_ref()?.for_field(field)
     }
 
     /// Validates and, when nothing is wrong, asks the agent to save and
