@@ -15,20 +15,7 @@ fn identity(app: &App) -> Vec<Line<'static>> {
     let Some(host) = &app.host else {
         return vec![Line::raw(" Waiting for the host agent (lqxd) to answer...")];
     };
-    let mgmt = summary::management_addresses(&host.facts);
-    let row = |name: &str, value: String| Line::from(format!(" {name:<13}{value}"));
-    vec![
-        row("Hostname", host.facts.hostname.clone()),
-        row("Host ID", host.host_id.to_string()),
-        row(
-            "Management",
-            if mgmt.is_empty() {
-                "no address".into()
-            } else {
-                mgmt.join(", ")
-            },
-        ),
-    ]
+    summary::identity_rows(host).to_vec()
 }
 
 /// The first-boot screen: nothing else is reachable until it is done.

@@ -1,23 +1,16 @@
 //! The status screen: what an operator at the console needs first.
 
-use super::summary;
+use super::summary::{self, row};
 use crate::app::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Stylize;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// Services that later parts of the product configure; shown so the
 /// operator sees at a glance what this host still lacks.
 const NOT_YET: [&str; 3] = ["Cluster", "Ceph", "OVN"];
-
-fn row(name: &str, value: String) -> Line<'static> {
-    Line::from(vec![
-        Span::raw(format!(" {name:<13}")).bold(),
-        Span::raw(value),
-    ])
-}
 
 /// Draws the status screen into `area`.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
@@ -32,7 +25,6 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         return;
     };
     let f = &host.facts;
-    let mgmt = summary::management_addresses(f);
     let gateways: Vec<String> = f
         .default_routes
         .iter()
@@ -49,17 +41,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         );
         lines.push(Line::raw(""));
     }
+    lines.extend(summary::identity_rows(host));
     lines.extend([
-        row("Hostname", f.hostname.clone()),
-        row("Host ID", host.host_id.to_string()),
-        row(
-            "Management",
-            if mgmt.is_empty() {
-                "no address".into()
-            } else {
-                mgmt.join(", ")
-            },
-        ),
         row(
             "Gateway",
             if gateways.is_empty() {

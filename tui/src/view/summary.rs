@@ -69,6 +69,34 @@ pub fn uptime(seconds: u64) -> String {
     }
 }
 
+/// One "name  value" row of the host summaries, names in a 13-column
+/// bold gutter.
+pub fn row(name: &str, value: String) -> ratatui::text::Line<'static> {
+    use ratatui::style::Stylize;
+    ratatui::text::Line::from(vec![
+        ratatui::text::Span::raw(format!(" {name:<13}")).bold(),
+        ratatui::text::Span::raw(value),
+    ])
+}
+
+/// Which host this is: hostname, host id and management addresses, the
+/// first rows of the status screen and of the password forms.
+pub fn identity_rows(host: &lqx_api::HostInfo) -> [ratatui::text::Line<'static>; 3] {
+    let mgmt = management_addresses(&host.facts);
+    [
+        row("Hostname", host.facts.hostname.clone()),
+        row("Host ID", host.host_id.to_string()),
+        row(
+            "Management",
+            if mgmt.is_empty() {
+                "no address".into()
+            } else {
+                mgmt.join(", ")
+            },
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
