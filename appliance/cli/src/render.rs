@@ -336,30 +336,20 @@ fn link_summary(link: &lqx_api::LinkConfig) -> String {
         }
         LinkKind::Vlan { parent, id } => format!(" vlan {id} on {parent}"),
     };
+    let fixed = |addresses: &[String], gateway: &Option<String>| {
+        let via = gateway.as_ref().map(|g| format!(" via {g}"));
+        format!("{}{}", addresses.join(","), via.unwrap_or_default())
+    };
     let v4 = match &link.ipv4 {
         Ipv4Config::Disabled => None,
         Ipv4Config::Dhcp => Some("dhcp4".to_owned()),
-        Ipv4Config::Static { addresses, gateway } => Some(format!(
-            "{}{}",
-            addresses.join(","),
-            gateway
-                .as_ref()
-                .map(|g| format!(" via {g}"))
-                .unwrap_or_default()
-        )),
+        Ipv4Config::Static { addresses, gateway } => Some(fixed(addresses, gateway)),
     };
     let v6 = match &link.ipv6 {
         Ipv6Config::Disabled => None,
         Ipv6Config::Slaac => Some("slaac".to_owned()),
         Ipv6Config::Dhcp => Some("dhcp6".to_owned()),
-        Ipv6Config::Static { addresses, gateway } => Some(format!(
-            "{}{}",
-            addresses.join(","),
-            gateway
-                .as_ref()
-                .map(|g| format!(" via {g}"))
-                .unwrap_or_default()
-        )),
+        Ipv6Config::Static { addresses, gateway } => Some(fixed(addresses, gateway)),
     };
     let addressing: Vec<String> = [v4, v6].into_iter().flatten().collect();
     format!(

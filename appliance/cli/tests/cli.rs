@@ -1,20 +1,9 @@
 //! `lqx` against a real `lqxd`.
 
 use lqx_api::{ErrorBody, ErrorCode, HostInfo};
-use lqx_test_support::{AgentFixture, workspace_bin};
+use lqx_test_support::{AgentFixture, run_lqx as lqx, workspace_bin};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn lqx(socket: &Path, args: &[&str]) -> Output {
-    Command::new(workspace_bin("lqx"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
-        .env_remove("LQX_SOCKET")
-        .output()
-        .expect("run lqx")
-}
+use std::process::Command;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

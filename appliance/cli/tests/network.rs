@@ -3,20 +3,10 @@
 
 use lqx_api::{ApplyResult, Ipv4Config, LinkConfig, LinkKind, NetworkConfig, NetworkStatus};
 use lqx_core::network::NicFacts;
-use lqx_test_support::{AgentFixture, workspace_bin};
+use lqx_test_support::{AgentFixture, run_lqx as lqx};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
-
-fn lqx(socket: &Path, args: &[&str]) -> Output {
-    Command::new(workspace_bin("lqx"))
-        .arg("--socket")
-        .arg(socket)
-        .args(args)
-        .env_remove("LQX_SOCKET")
-        .output()
-        .expect("run lqx")
-}
 
 fn status(socket: &Path) -> NetworkStatus {
     let out = lqx(socket, &["network", "show", "--json"]);
@@ -51,6 +41,25 @@ fn write(dir: &Path, name: &str, config: &NetworkConfig) -> String {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_vec_pretty(config).unwrap()).unwrap();
     path.display().to_string()
+}
+
+/// Saves `config` through `lqx network set` and applies it with `timeout`
+/// seconds to confirm; both must succeed.
+fn set_and_apply(socket: &Path, dir: &Path, name: &str, config: &NetworkConfig, timeout: &str) {
+    let file = write(dir, name, config);
+    let out = lqx(socket, &["network", "set", "--file", &file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = lqx(socket, &["network", "apply", "--timeout", timeout]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reverts in"));
 }
 
 fn failed_with(out: &Output, needle: &str) {
@@ -143,21 +152,8 @@ async fn set_apply_confirm_and_revert_by_itself() {
     assert_eq!(s.last_outcome.unwrap().result, ApplyResult::Confirmed);
 
     // A second configuration, not confirmed: the first comes back.
-    let next = write(
-        &dir,
-        "next.json",
-        &config(&nic, "198.51.100.11/24", "198.51.100.1"),
-    );
-    assert!(
-        lqx(&socket, &["network", "set", "--file", &next])
-            .status
-            .success()
-    );
-    assert!(
-        lqx(&socket, &["network", "apply", "--timeout", "10"])
-            .status
-            .success()
-    );
+    let next = config(&nic, "198.51.100.11/24", "198.51.100.1");
+    set_and_apply(&socket, &dir, "next.json", &next, "10");
     assert!(
         std::fs::read_to_string(&rendered)
             .unwrap()
@@ -188,21 +184,8 @@ async fn a_pending_apply_survives_kill_9_and_is_reverted_after_its_deadline() {
     let nic = NicFacts::from_interfaces(&host.facts.interfaces)[0]
         .name
         .clone();
-    let good = write(
-        agent.dir(),
-        "good.json",
-        &config(&nic, "198.51.100.10/24", "198.51.100.1"),
-    );
-    assert!(
-        lqx(&socket, &["network", "set", "--file", &good])
-            .status
-            .success()
-    );
-    assert!(
-        lqx(&socket, &["network", "apply", "--timeout", "10"])
-            .status
-            .success()
-    );
+    let good = config(&nic, "198.51.100.10/24", "198.51.100.1");
+    set_and_apply(&socket, agent.dir(), "good.json", &good, "10");
     let rendered = agent
         .state_dir()
         .join("rendered/network")

@@ -25,3 +25,15 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     );
     path
 }
+
+/// Runs the built `lqx` against the agent at `socket` (never the one
+/// `LQX_SOCKET` of the test's environment names) and returns its output.
+pub fn run_lqx(socket: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(workspace_bin("lqx"))
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .env_remove("LQX_SOCKET")
+        .output()
+        .expect("run lqx")
+}

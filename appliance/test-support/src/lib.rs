@@ -9,5 +9,5 @@ mod bins;
 mod loop_disk;
 
 pub use agent::AgentFixture;
-pub use bins::workspace_bin;
+pub use bins::{run_lqx, workspace_bin};
 pub use loop_disk::LoopDisk;
