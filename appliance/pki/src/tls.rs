@@ -1,0 +1,309 @@
+//! rustls configurations of the mutual-TLS API.
+//!
+//! Both sides trust exactly one authority. The server requires a client
+//! certificate it signed. The client checks that the server's certificate
+//! chains to that authority and is a host certificate, but not the name it
+//! dialled: hosts are reached by addresses an operator changes through the
+//! network configuration, and a certificate of this private authority
+//! names a host of this cluster whatever address it answers on (the
+//! trust an operator places by pinning the authority's fingerprint, as
+//! Incus and Talos clients do). Clients that check names (curl with
+//! `--cacert`) still can: host certificates carry the hostname, host id
+//! and the addresses the host had when it was issued.
+
+use crate::{Identity, PkiError};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
+use rustls_pki_types::pem::PemObject as _;
+use std::sync::Arc;
+
+/// ALPN protocol of the API: HTTP/1.1 only.
+const ALPN: &[u8] = b"http/1.1";
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn roots(authority_pem: &str) -> Result<Arc<RootCertStore>, PkiError> {
+    let der = CertificateDer::from_pem_slice(authority_pem.as_bytes()).map_err(|source| {
+        PkiError::Pem {
+            what: "the authority's certificate",
+            source,
+        }
+    })?;
+    let mut roots = RootCertStore::empty();
+    roots.add(der).map_err(|source| PkiError::Tls {
+        what: "the authority's certificate",
+        source,
+    })?;
+    Ok(Arc::new(roots))
+}
+
+fn chain_and_key(
+    identity: &Identity,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), PkiError> {
+    let cert = CertificateDer::from_pem_slice(identity.cert_pem.as_bytes()).map_err(|source| {
+        PkiError::Pem {
+            what: "the certificate",
+            source,
+        }
+    })?;
+    let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).map_err(|source| {
+        PkiError::Pem {
+            what: "the private key",
+            source,
+        }
+    })?;
+    Ok((vec![cert], key))
+}
+
+/// The API server's configuration: presents `host`, requires a client
+/// certificate signed by the authority.
+pub fn server_config(authority_pem: &str, host: &Identity) -> Result<Arc<ServerConfig>, PkiError> {
+    let provider = provider();
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(roots(authority_pem)?, provider.clone())
+            .build()
+            .map_err(|e| PkiError::Verifier(Box::new(e)))?;
+    let (chain, key) = chain_and_key(host)?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|source| PkiError::Tls {
+            what: "the default protocol versions",
+            source,
+        })?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .map_err(|source| PkiError::Tls {
+            what: "the host certificate",
+            source,
+        })?;
+    config.alpn_protocols = vec![ALPN.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// An API client's configuration: presents `client`, trusts servers with a
+/// host certificate of the authority (see the module's notes on names).
+pub fn client_config(
+    authority_pem: &str,
+    client: &Identity,
+) -> Result<Arc<ClientConfig>, PkiError> {
+    let provider = provider();
+    let verifier = PinnedAuthority {
+        roots: roots(authority_pem)?,
+        algorithms: provider.signature_verification_algorithms,
+    };
+    let (chain, key) = chain_and_key(client)?;
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|source| PkiError::Tls {
+            what: "the default protocol versions",
+            source,
+        })?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_client_auth_cert(chain, key)
+        .map_err(|source| PkiError::Tls {
+            what: "the client certificate",
+            source,
+        })?;
+    config.alpn_protocols = vec![ALPN.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Verifies a server certificate's chain, validity and server-auth usage
+/// against one pinned authority, without the name check.
+#[derive(Debug)]
+struct PinnedAuthority {
+    roots: Arc<RootCertStore>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PinnedAuthority {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &self.roots,
+            intermediates,
+            now,
+            self.algorithms.all,
+        )?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Authority, Role, Subject};
+    use time::OffsetDateTime;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    fn subject(role: Role) -> Subject {
+        Subject {
+            common_name: format!("{role:?}"),
+            role,
+            dns_names: vec!["hv1".into()],
+            addresses: vec!["127.0.0.1".parse().unwrap()],
+        }
+    }
+
+    /// Runs one handshake and a byte exchange over an in-memory pipe.
+    async fn handshake(
+        server: Arc<ServerConfig>,
+        client: Arc<ClientConfig>,
+        name: &str,
+    ) -> Result<(), String> {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let acceptor = tokio_rustls::TlsAcceptor::from(server);
+        let connector = tokio_rustls::TlsConnector::from(client);
+        let name = ServerName::try_from(name.to_owned()).unwrap();
+        let serve = tokio::spawn(async move {
+            let mut stream = acceptor.accept(a).await.map_err(|e| e.to_string())?;
+            let mut byte = [0u8; 1];
+            stream
+                .read_exact(&mut byte)
+                .await
+                .map_err(|e| e.to_string())?;
+            stream.write_all(&byte).await.map_err(|e| e.to_string())?;
+            stream.flush().await.map_err(|e| e.to_string())
+        });
+        let client = async {
+            let mut stream = connector
+                .connect(name, b)
+                .await
+                .map_err(|e| e.to_string())?;
+            stream.write_all(b"x").await.map_err(|e| e.to_string())?;
+            let mut byte = [0u8; 1];
+            stream
+                .read_exact(&mut byte)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(())
+        };
+        let client = client.await;
+        let server = serve.await.unwrap();
+        client.and(server)
+    }
+
+    #[tokio::test]
+    async fn admin_reaches_host_at_any_name() {
+        let now = OffsetDateTime::now_utc();
+        let ca = Authority::generate("lqx test", now).unwrap();
+        let host = ca.issue(&subject(Role::Host), now).unwrap().identity;
+        let admin = ca.issue(&subject(Role::Admin), now).unwrap().identity;
+        let server = server_config(ca.cert_pem(), &host).unwrap();
+        let client = client_config(ca.cert_pem(), &admin).unwrap();
+        handshake(server.clone(), client.clone(), "hv1")
+            .await
+            .unwrap();
+        // An address the certificate does not name: still the pinned
+        // authority's host.
+        handshake(server, client, "192.0.2.9").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn client_of_another_authority_is_refused() {
+        let now = OffsetDateTime::now_utc();
+        let ca = Authority::generate("lqx test", now).unwrap();
+        let other = Authority::generate("lqx test", now).unwrap();
+        let host = ca.issue(&subject(Role::Host), now).unwrap().identity;
+        let stranger = other.issue(&subject(Role::Admin), now).unwrap().identity;
+        // The stranger trusts the right authority but holds another's
+        // certificate.
+        let client = client_config(ca.cert_pem(), &stranger).unwrap();
+        let err = handshake(server_config(ca.cert_pem(), &host).unwrap(), client, "hv1")
+            .await
+            .unwrap_err();
+        assert!(!err.is_empty());
+    }
+
+    #[tokio::test]
+    async fn server_of_another_authority_is_refused() {
+        let now = OffsetDateTime::now_utc();
+        let ca = Authority::generate("lqx test", now).unwrap();
+        let other = Authority::generate("lqx test", now).unwrap();
+        let impostor = other.issue(&subject(Role::Host), now).unwrap().identity;
+        let admin = ca.issue(&subject(Role::Admin), now).unwrap().identity;
+        let err = handshake(
+            server_config(other.cert_pem(), &impostor).unwrap(),
+            client_config(ca.cert_pem(), &admin).unwrap(),
+            "hv1",
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.contains("UnknownIssuer") || err.contains("certificate"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn admin_certificate_cannot_serve() {
+        // An admin's certificate lacks server-auth usage: a stolen admin
+        // bundle cannot impersonate a host.
+        let now = OffsetDateTime::now_utc();
+        let ca = Authority::generate("lqx test", now).unwrap();
+        let admin = ca.issue(&subject(Role::Admin), now).unwrap().identity;
+        let err = handshake(
+            server_config(ca.cert_pem(), &admin).unwrap(),
+            client_config(ca.cert_pem(), &admin).unwrap(),
+            "hv1",
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.is_empty());
+    }
+
+    #[tokio::test]
+    async fn expired_host_certificate_is_refused() {
+        let long_ago = OffsetDateTime::now_utc() - time::Duration::days(800);
+        let ca = Authority::generate("lqx test", long_ago).unwrap();
+        let host = ca.issue(&subject(Role::Host), long_ago).unwrap().identity;
+        let admin = ca
+            .issue(&subject(Role::Admin), OffsetDateTime::now_utc())
+            .unwrap()
+            .identity;
+        let err = handshake(
+            server_config(ca.cert_pem(), &host).unwrap(),
+            client_config(ca.cert_pem(), &admin).unwrap(),
+            "hv1",
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_lowercase().contains("expired"), "{err}");
+    }
+}
