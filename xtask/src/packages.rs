@@ -6,7 +6,7 @@ use std::process::Command;
 
 /// Needed by `cargo xtask test`: `ip` checks the agent's network facts
 /// independently; `tmux` runs the real console binary in a terminal.
-pub const TEST: &[&str] = &["iproute2", "pkg-config", "libsystemd-dev", "tmux"];
+pub const TEST: &[&str] = &["iproute2", "pkg-config", "libsystemd-dev", "tmux", "curl"];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")

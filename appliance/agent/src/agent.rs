@@ -103,6 +103,7 @@ pub struct Agent {
     auth: Arc<AuthService>,
     ssh: Arc<SshService>,
     store: Arc<StateDir>,
+    remote: std::sync::OnceLock<lqx_api::RemoteApiInfo>,
     // Held across the whole read-modify-persist sequence so that writes
     // are serialised and readers never see a state that is not on disk.
     host: Mutex<HostState>,
@@ -150,13 +151,32 @@ impl Agent {
             auth,
             ssh,
             store,
+            remote: std::sync::OnceLock::new(),
             host: Mutex::new(host),
         })
     }
 
-    /// Facts about this agent process.
-    pub fn info(&self) -> &AgentInfo {
-        &self.info
+    /// Facts about this agent process, with its remote API once serving.
+    pub fn info(&self) -> AgentInfo {
+        AgentInfo {
+            remote_api: self.remote.get().cloned(),
+            ..self.info.clone()
+        }
+    }
+
+    /// Records that the remote API is being served, for [`Agent::info`].
+    pub fn set_remote(&self, remote: lqx_api::RemoteApiInfo) {
+        let _ = self.remote.set(remote);
+    }
+
+    /// The state directory.
+    pub fn store(&self) -> &Arc<StateDir> {
+        &self.store
+    }
+
+    /// The host's facts as probed now.
+    pub async fn facts(&self) -> Result<lqx_api::HostFacts, AgentError> {
+        self.probe.facts().await.map_err(AgentError::Probe)
     }
 
     /// Picks up work a previous run left: an unconfirmed network apply,
@@ -232,7 +252,7 @@ impl Agent {
         Ok(HostInfo {
             host_id: host.host_id,
             labels: host.labels,
-            agent: self.info.clone(),
+            agent: self.info(),
             facts,
         })
     }

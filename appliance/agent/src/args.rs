@@ -22,6 +22,12 @@ pub struct Args {
     #[arg(long, value_name = "IP")]
     pub address: Option<IpAddr>,
 
+    /// Port of the remote API (HTTPS, mutual TLS). It is served in
+    /// appliance mode (on every address) and whenever --address is given
+    /// (on that address). 0 picks a free port.
+    #[arg(long, value_name = "PORT", default_value_t = crate::remote::DEFAULT_PORT)]
+    pub api_port: u16,
+
     /// Whether to manage this host's systemd units and networking.
     #[arg(long, value_enum, default_value_t = ModeArg::Auto)]
     pub mode: ModeArg,

@@ -9,6 +9,7 @@
 //! - [`auth`]: the admin password.
 //! - [`ssh`]: time-limited SSH.
 //! - [`journal`]: a unit's newest journal lines.
+//! - [`remote`]: the remote API (HTTPS, mutual TLS) and its certificates.
 //! - [`socket`]: the local API socket.
 //! - [`logging`]: journald or stderr.
 
@@ -20,6 +21,7 @@ pub mod installer;
 pub mod journal;
 pub mod logging;
 pub mod network;
+pub mod remote;
 pub mod socket;
 pub mod ssh;
 
@@ -56,6 +58,7 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
         socket: args.socket.display().to_string(),
         address: args.address,
         started_at: OffsetDateTime::now_utc(),
+        remote_api: None,
     };
     let manager: Arc<dyn lqx_systemd::ServiceManager> = Arc::new(lqx_systemd::SystemdManager);
     let appliance = mode == AgentMode::Appliance;
@@ -97,6 +100,13 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
         Arc::clone(&agent),
         api::peer::PeerPolicy::for_this_process(),
     );
+    if appliance || args.address.is_some() {
+        // Without it the host is still usable from its console: report
+        // and go on.
+        if let Err(error) = start_remote(&agent, &args, router.clone()).await {
+            tracing::error!(error = %format!("{error:#}"), "the remote API is not served");
+        }
+    }
     let service = router.into_make_service_with_connect_info::<api::peer::Peer>();
     let server = tokio::spawn(
         axum::serve(listener, service)
@@ -114,6 +124,32 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&args.socket);
     result.context("API server failed")?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Sets up the authority and certificates, binds the remote API and serves
+/// it in a task.
+async fn start_remote(
+    agent: &Arc<agent::Agent>,
+    args: &args::Args,
+    router: axum::Router,
+) -> anyhow::Result<()> {
+    let facts = agent.facts().await?;
+    let subject = remote::host_subject(agent.host_id().await, &facts, args.address);
+    let store = Arc::clone(agent.store());
+    let prepared = tokio::task::spawn_blocking(move || {
+        remote::prepare(&store, &subject, OffsetDateTime::now_utc())
+    })
+    .await??;
+    let listener = remote::bind(args.address, args.api_port).await?;
+    let listen = listener.local_addr()?;
+    agent.set_remote(lqx_api::RemoteApiInfo {
+        listen: listen.to_string(),
+        authority_fingerprint: prepared.fingerprint,
+        admin_bundle: prepared.admin_dir.display().to_string(),
+    });
+    tokio::spawn(remote::serve(listener, prepared.server, router));
+    tracing::info!(%listen, "serving the remote API");
     Ok(())
 }
 

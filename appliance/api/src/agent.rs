@@ -40,4 +40,21 @@ pub struct AgentInfo {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub started_at: OffsetDateTime,
+    /// The remote API (HTTPS, mutual TLS), when this agent serves one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_api: Option<RemoteApiInfo>,
+}
+
+/// Where the remote API listens and whom it trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteApiInfo {
+    /// The socket address it listens on (`[::]:8443`: every address).
+    pub listen: String,
+    /// SHA-256 fingerprint (hex) of the certificate authority whose
+    /// client certificates it accepts and which signed its own.
+    pub authority_fingerprint: String,
+    /// Directory holding the admin bundle on this host (`ca.crt`,
+    /// `client.crt`, `client.key`), readable by root only.
+    pub admin_bundle: String,
 }

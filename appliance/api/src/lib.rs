@@ -15,7 +15,7 @@ pub mod labels;
 pub mod network;
 pub mod ssh;
 
-pub use agent::{AgentInfo, AgentMode};
+pub use agent::{AgentInfo, AgentMode, RemoteApiInfo};
 pub use auth::{AuthStatus, SetPasswordRequest, VerifyRequest};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use host::{

@@ -18,6 +18,22 @@ pub struct Args {
     )]
     pub socket: PathBuf,
 
+    /// Call a host's remote API (`https://HOST[:PORT]`, port 8443 by
+    /// default) instead of the local socket, with the admin bundle.
+    #[arg(long, global = true, env = "LQX_REMOTE", value_name = "URL")]
+    pub remote: Option<String>,
+
+    /// Directory of the admin bundle (`ca.crt`, `client.crt`,
+    /// `client.key`) used with --remote.
+    #[arg(
+        long,
+        global = true,
+        env = "LQX_BUNDLE",
+        value_name = "DIR",
+        default_value = "/var/lib/lqx/admin"
+    )]
+    pub bundle: PathBuf,
+
     /// Print the API's JSON instead of tables (errors too, as
     /// `{"error": {"code", "message"}}`).
     #[arg(long, global = true)]

@@ -42,7 +42,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), ClientError> {
-    let client = Client::unix(&args.socket);
+    let client = match &args.remote {
+        Some(url) => Client::remote(url, &args.bundle)?,
+        None => Client::unix(&args.socket),
+    };
     match args.command {
         Command::Host { command } => match command {
             HostCommand::Show => {
@@ -192,8 +195,11 @@ fn message(err: &ClientError) -> String {
 fn error_body(err: &ClientError) -> ErrorBody {
     let code = match err {
         ClientError::Api { code, .. } => *code,
-        ClientError::NotRunning { .. } | ClientError::Timeout(_) => ErrorCode::Unavailable,
-        ClientError::PermissionDenied { .. } => ErrorCode::Forbidden,
+        ClientError::NotRunning { .. }
+        | ClientError::Timeout(_)
+        | ClientError::Unreachable { .. } => ErrorCode::Unavailable,
+        ClientError::PermissionDenied { .. } | ClientError::Tls { .. } => ErrorCode::Forbidden,
+        ClientError::Bundle { .. } | ClientError::BadUrl(_) => ErrorCode::InvalidValue,
         ClientError::Transport(_) | ClientError::Protocol { .. } => ErrorCode::Internal,
     };
     ErrorBody::new(code, message(err))

@@ -151,6 +151,14 @@ pub fn host(host: &HostInfo) -> String {
     if let Some(addr) = host.agent.address {
         rows.push(("Agent address", addr.to_string()));
     }
+    if let Some(remote) = &host.agent.remote_api {
+        rows.push((
+            "Remote API",
+            format!("https://{} (mutual TLS)", remote.listen),
+        ));
+        rows.push(("API CA sha256", remote.authority_fingerprint.clone()));
+        rows.push(("Admin bundle", remote.admin_bundle.clone()));
+    }
     let mut out = String::new();
     for (name, value) in rows {
         let _ = writeln!(out, "{name:<16}{value}");

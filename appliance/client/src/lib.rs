@@ -1,10 +1,10 @@
 //! Client of the host agent's API.
 //!
-//! Today it speaks HTTP/1.1 over the agent's local Unix socket; the
-//! remote HTTPS transport joins it with clustering. Errors separate the
+//! It speaks HTTP/1.1 over the agent's local Unix socket, or over HTTPS
+//! with a client certificate to an agent's remote API. Errors separate the
 //! cases an operator must tell apart: agent not running, socket not
-//! accessible, the agent refusing the request (with its code and
-//! message), and transport failures.
+//! accessible, host unreachable, TLS refused, the agent refusing the
+//! request (with its code and message), and transport failures.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -27,6 +28,8 @@ use thiserror::Error;
 pub const DEFAULT_SOCKET: &str = "/run/lqx/lqxd.sock";
 /// Environment variable naming the socket.
 pub const SOCKET_ENV: &str = "LQX_SOCKET";
+/// Port of the remote API when a URL names none.
+pub const DEFAULT_PORT: u16 = 8443;
 
 /// Errors of an API call.
 #[derive(Debug, Error)]
@@ -54,6 +57,40 @@ pub enum ClientError {
         #[source]
         source: io::Error,
     },
+    /// The remote host could not be reached.
+    #[error("cannot reach {url}")]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// The connect error.
+        #[source]
+        source: io::Error,
+    },
+    /// The TLS handshake failed: the server is not a host of the pinned
+    /// authority, or it refused this client's certificate.
+    #[error(
+        "TLS handshake with {url} failed (is it a host of this bundle's authority, and the \
+         bundle's certificate still valid?)"
+    )]
+    Tls {
+        /// The URL.
+        url: String,
+        /// The handshake error.
+        #[source]
+        source: io::Error,
+    },
+    /// The admin bundle could not be read or used.
+    #[error("cannot use the admin bundle in {dir} (the agent writes it to STATE_DIR/admin)")]
+    Bundle {
+        /// The bundle's directory.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The remote URL is not one this client can use.
+    #[error("bad remote URL {0}")]
+    BadUrl(String),
     /// The agent answered with an error.
     #[error("{message}")]
     Api {
@@ -83,17 +120,57 @@ pub enum ClientError {
 /// A client of one agent.
 #[derive(Clone, Debug)]
 pub struct Client {
-    socket: PathBuf,
+    endpoint: Endpoint,
     timeout: Duration,
 }
+
+/// Where the agent is reached.
+#[derive(Clone)]
+enum Endpoint {
+    Unix(PathBuf),
+    Https {
+        url: String,
+        host: String,
+        port: u16,
+        tls: Arc<rustls::ClientConfig>,
+    },
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Unix(path) => write!(f, "unix:{}", path.display()),
+            Endpoint::Https { url, .. } => f.write_str(url),
+        }
+    }
+}
+
+/// Any byte stream hyper can run a connection over.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
 
 impl Client {
     /// A client of the agent listening on `socket`.
     pub fn unix(socket: impl Into<PathBuf>) -> Self {
         Self {
-            socket: socket.into(),
+            endpoint: Endpoint::Unix(socket.into()),
             timeout: Duration::from_secs(30),
         }
+    }
+
+    /// A client of the remote API at `url` (`https://HOST[:PORT]`, port
+    /// 8443 when left out), presenting the certificate of `tls`.
+    pub fn https(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<Self, ClientError> {
+        let (host, port) = parse_url(url)?;
+        Ok(Self {
+            endpoint: Endpoint::Https {
+                url: url.trim_end_matches('/').to_owned(),
+                host,
+                port,
+                tls,
+            },
+            timeout: Duration::from_secs(30),
+        })
     }
 
     /// Sets the per-request timeout.
@@ -102,9 +179,28 @@ impl Client {
         self
     }
 
-    /// The socket this client talks to.
-    pub fn socket(&self) -> &Path {
-        &self.socket
+    /// A client of the remote API at `url` with the admin bundle in `dir`
+    /// (see [`lqx_pki::bundle`]).
+    pub fn remote(url: &str, bundle_dir: &Path) -> Result<Self, ClientError> {
+        // A mistyped URL is the likelier mistake; say so before the bundle.
+        parse_url(url)?;
+        let bundle_err = |source: Box<dyn std::error::Error + Send + Sync>| ClientError::Bundle {
+            dir: bundle_dir.to_owned(),
+            source,
+        };
+        let bundle = lqx_pki::Bundle::read(bundle_dir).map_err(|e| bundle_err(Box::new(e)))?;
+        let tls = bundle
+            .client_config()
+            .map_err(|e| bundle_err(Box::new(e)))?;
+        Self::https(url, tls)
+    }
+
+    /// Where this client reaches the agent: a socket path or a URL.
+    pub fn target(&self) -> String {
+        match &self.endpoint {
+            Endpoint::Unix(path) => path.display().to_string(),
+            Endpoint::Https { url, .. } => url.clone(),
+        }
     }
 
     /// `GET /v1/host`.
@@ -273,9 +369,7 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Bytes), ClientError> {
-        let stream = tokio::net::UnixStream::connect(&self.socket)
-            .await
-            .map_err(|source| self.connect_error(source))?;
+        let stream = self.connect().await?;
         let transport = |e: hyper::Error| ClientError::Transport(Box::new(e));
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -303,15 +397,91 @@ impl Client {
         Ok((status, bytes))
     }
 
-    fn connect_error(&self, source: io::Error) -> ClientError {
-        let path = self.socket.clone();
-        match source.kind() {
-            io::ErrorKind::PermissionDenied => ClientError::PermissionDenied { path, source },
-            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
-                ClientError::NotRunning { path, source }
+    async fn connect(&self) -> Result<Box<dyn Stream>, ClientError> {
+        match &self.endpoint {
+            Endpoint::Unix(path) => match tokio::net::UnixStream::connect(path).await {
+                Ok(stream) => Ok(Box::new(stream)),
+                Err(source) => Err(unix_connect_error(path, source)),
+            },
+            Endpoint::Https {
+                url,
+                host,
+                port,
+                tls,
+            } => {
+                let unreachable = |source| ClientError::Unreachable {
+                    url: url.clone(),
+                    source,
+                };
+                let tcp = tokio::net::TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(unreachable)?;
+                let name = rustls::pki_types::ServerName::try_from(host.clone())
+                    .map_err(|e| ClientError::BadUrl(format!("{url}: {e}")))?;
+                let stream = tokio_rustls::TlsConnector::from(Arc::clone(tls))
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|source| ClientError::Tls {
+                        url: url.clone(),
+                        source,
+                    })?;
+                Ok(Box::new(stream))
             }
-            _ => ClientError::Transport(Box::new(source)),
         }
+    }
+}
+
+/// Splits `https://HOST[:PORT][/]` (HOST may be `[IPv6]`).
+fn parse_url(url: &str) -> Result<(String, u16), ClientError> {
+    let bad = |why: &str| ClientError::BadUrl(format!("{url}: {why}"));
+    let rest = url
+        .strip_prefix("https://")
+        .ok_or_else(|| bad("the remote API is reached with https://HOST[:PORT]"))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains('/') || authority.contains('@') {
+        return Err(bad("expected https://HOST[:PORT] with no path"));
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+        match after {
+            "" => (host, None),
+            _ => (
+                host,
+                Some(
+                    after
+                        .strip_prefix(':')
+                        .ok_or_else(|| bad("expected :PORT after ]"))?,
+                ),
+            ),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        Some(port) => port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| bad("the port must be 1–65535"))?,
+        None => DEFAULT_PORT,
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    Ok((host.to_owned(), port))
+}
+
+fn unix_connect_error(path: &Path, source: io::Error) -> ClientError {
+    let path = path.to_owned();
+    match source.kind() {
+        io::ErrorKind::PermissionDenied => ClientError::PermissionDenied { path, source },
+        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
+            ClientError::NotRunning { path, source }
+        }
+        _ => ClientError::Transport(Box::new(source)),
     }
 }
 
@@ -401,6 +571,28 @@ mod tests {
                 );
             }
             other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn remote_urls() {
+        let ok = |url: &str| parse_url(url).unwrap();
+        assert_eq!(ok("https://10.0.0.1"), ("10.0.0.1".into(), 8443));
+        assert_eq!(ok("https://hv1:9443/"), ("hv1".into(), 9443));
+        assert_eq!(ok("https://[fd00::1]:8443"), ("fd00::1".into(), 8443));
+        assert_eq!(ok("https://[fd00::1]"), ("fd00::1".into(), 8443));
+        for bad in [
+            "http://hv1",
+            "hv1:8443",
+            "https://",
+            "https://hv1:0",
+            "https://hv1:port",
+            "https://hv1/v1/host",
+            "https://[fd00::1",
+            "https://user@hv1",
+        ] {
+            let err = parse_url(bad).unwrap_err();
+            assert!(matches!(err, ClientError::BadUrl(_)), "{bad}: {err}");
         }
     }
 

@@ -87,6 +87,12 @@ pub fn sample_host() -> HostInfo {
             socket: "/run/lqx/lqxd.sock".into(),
             address: None,
             started_at: OffsetDateTime::UNIX_EPOCH,
+            remote_api: Some(lqx_api::RemoteApiInfo {
+                listen: "[::]:8443".into(),
+                authority_fingerprint:
+                    "3f9a0c1d2e4b5a6978877665544332211000ffeeddccbbaa9988776655443322".into(),
+                admin_bundle: "/var/lib/lqx/admin".into(),
+            }),
         },
         facts: HostFacts {
             hostname: "hv-01".into(),

@@ -59,13 +59,26 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
                 dns.join(", ")
             },
         ),
-        row(
-            "API",
-            summary::api_url(f).map_or_else(
-                || "none yet (no management address)".into(),
-                |url| format!("{url} (after the cluster is created)"),
-            ),
-        ),
+    ]);
+    match &host.agent.remote_api {
+        Some(remote) => {
+            lines.push(row(
+                "API",
+                summary::api_url(f, remote).map_or_else(
+                    || "none yet (no management address)".into(),
+                    |url| format!("{url} (mutual TLS)"),
+                ),
+            ));
+            for (i, part) in summary::fingerprint_lines(&remote.authority_fingerprint, 48)
+                .into_iter()
+                .enumerate()
+            {
+                lines.push(row(if i == 0 { "API CA" } else { "" }, part));
+            }
+        }
+        None => lines.push(row("API", "not served by this agent".into())),
+    }
+    lines.extend([
         Line::raw(""),
         row(
             "System",

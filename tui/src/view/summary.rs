@@ -1,7 +1,7 @@
 //! What the status screen says about the host, derived from the API's
 //! facts.
 
-use lqx_api::{AddressScope, HostFacts};
+use lqx_api::{AddressScope, HostFacts, RemoteApiInfo};
 
 /// Management addresses: the global addresses of the interfaces that
 /// carry a default route; when there is none, of every interface except
@@ -31,9 +31,13 @@ pub fn management_addresses(facts: &HostFacts) -> Vec<String> {
         .collect()
 }
 
-/// The URL the cluster API will answer on: the first management
-/// address (IPv4 preferred), port 8443.
-pub fn api_url(facts: &HostFacts) -> Option<String> {
+/// The URL the remote API answers on: the first management address
+/// (IPv4 preferred) and the port the agent listens on.
+pub fn api_url(facts: &HostFacts, remote: &RemoteApiInfo) -> Option<String> {
+    let port = remote
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .map_or(8443, |a| a.port());
     let routed: Vec<&str> = facts
         .default_routes
         .iter()
@@ -49,9 +53,24 @@ pub fn api_url(facts: &HostFacts) -> Option<String> {
         .collect();
     addresses.sort_by_key(|a| a.is_ipv6());
     addresses.first().map(|a| match a {
-        std::net::IpAddr::V4(v4) => format!("https://{v4}:8443"),
-        std::net::IpAddr::V6(v6) => format!("https://[{v6}]:8443"),
+        std::net::IpAddr::V4(v4) => format!("https://{v4}:{port}"),
+        std::net::IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
     })
+}
+
+/// A fingerprint as colon-separated byte pairs, in lines of at most
+/// `width` characters, the way operators compare them.
+pub fn fingerprint_lines(hex: &str, width: usize) -> Vec<String> {
+    let pairs: Vec<&str> = hex
+        .as_bytes()
+        .chunks(2)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    let per_line = (width + 1) / 3;
+    pairs
+        .chunks(per_line.max(1))
+        .map(|chunk| chunk.join(":"))
+        .collect()
 }
 
 /// Bytes as GiB with one decimal.
@@ -109,8 +128,12 @@ mod tests {
 
     #[test]
     fn api_url_prefers_ipv4() {
-        let facts = crate::view::sample::sample_host().facts;
-        assert_eq!(api_url(&facts).as_deref(), Some("https://192.0.2.10:8443"));
+        let host = crate::view::sample::sample_host();
+        let remote = host.agent.remote_api.unwrap();
+        assert_eq!(
+            api_url(&host.facts, &remote).as_deref(),
+            Some("https://192.0.2.10:8443")
+        );
     }
 
     #[test]

@@ -3,26 +3,19 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
-use super::peer::Peer;
+use super::peer::Caller;
 use crate::agent::{Agent, AgentError};
 use crate::journal;
+use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use lqx_api::{
     AuthStatus, ErrorBody, JournalLines, JournalQuery, SetPasswordRequest, SshEnableRequest,
     SshStatus, VerifyRequest,
 };
 use std::sync::Arc;
-
-fn actor(peer: &Peer) -> String {
-    match (peer.uid, peer.pid) {
-        (Some(uid), Some(pid)) => format!("uid {uid} pid {pid}"),
-        (Some(uid), None) => format!("uid {uid}"),
-        _ => "unknown peer".into(),
-    }
-}
 
 /// Whether an admin password is set.
 #[utoipa::path(
@@ -106,12 +99,12 @@ pub async fn get_ssh(State(agent): State<Arc<Agent>>) -> Json<SshStatus> {
 )]
 pub async fn post_ssh(
     State(agent): State<Arc<Agent>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
+    Extension(caller): Extension<Caller>,
     ApiJson(request): ApiJson<SshEnableRequest>,
 ) -> Result<Json<SshStatus>, ApiError> {
     let ssh = agent.ssh();
     Ok(Json(
-        ssh.enable(request.minutes, &request.password, &actor(&peer))
+        ssh.enable(request.minutes, &request.password, &caller.to_string())
             .await?,
     ))
 }
@@ -128,9 +121,9 @@ pub async fn post_ssh(
 )]
 pub async fn delete_ssh(
     State(agent): State<Arc<Agent>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<SshStatus>, ApiError> {
-    Ok(Json(agent.ssh().disable(&actor(&peer)).await?))
+    Ok(Json(agent.ssh().disable(&caller.to_string()).await?))
 }
 
 /// The newest journal lines of a unit.

@@ -31,7 +31,7 @@ pub async fn get_host(State(agent): State<Arc<Agent>>) -> Result<Json<HostInfo>,
     responses((status = 200, description = "The agent", body = AgentInfo))
 )]
 pub async fn get_agent(State(agent): State<Arc<Agent>>) -> Json<AgentInfo> {
-    Json(agent.info().clone())
+    Json(agent.info())
 }
 
 /// The host's labels.

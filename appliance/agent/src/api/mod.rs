@@ -146,6 +146,7 @@ mod tests {
             socket: "test.sock".into(),
             address: None,
             started_at: time::OffsetDateTime::UNIX_EPOCH,
+            remote_api: None,
         };
         let probe = Arc::new(FakeProbe::new(FakeProbe::sample("fake-host")));
         Arc::new(
@@ -216,7 +217,7 @@ mod tests {
         let store = lqx_store::StateDir::open(dir.path()).unwrap();
         let probe = Arc::new(FakeProbe::new(FakeProbe::sample("h")));
         probe.set(Err("netlink down".into()));
-        let info = agent(tempfile::tempdir().unwrap().path()).info().clone();
+        let info = agent(tempfile::tempdir().unwrap().path()).info();
         let agent = Agent::open(
             store,
             info,
@@ -257,7 +258,7 @@ mod tests {
     async fn power_in_appliance_mode_starts_the_target() {
         let dir = tempfile::tempdir().unwrap();
         let store = lqx_store::StateDir::open(dir.path()).unwrap();
-        let mut info = agent(tempfile::tempdir().unwrap().path()).info().clone();
+        let mut info = agent(tempfile::tempdir().unwrap().path()).info();
         info.mode = AgentMode::Appliance;
         let manager = Arc::new(lqx_systemd::FakeManager::default());
         let backends = crate::agent::Backends {

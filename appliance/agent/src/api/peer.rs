@@ -1,5 +1,6 @@
-//! Who is on the other end of the local socket, and whether they may use
-//! the API.
+//! Who is on the other end of a connection, and whether they may use the
+//! API: on the local socket, root and the agent's own user; on the remote
+//! listener, whoever completed the mutual-TLS handshake.
 
 use super::error::ApiError;
 use axum::extract::connect_info::Connected;
@@ -9,7 +10,50 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::serve::IncomingStream;
 use lqx_api::ErrorCode;
+use std::net::SocketAddr;
 use tokio::net::UnixListener;
+
+/// A caller of the remote API, put in each request's extensions by the
+/// remote listener after the TLS handshake verified its certificate.
+/// Clients cannot set extensions, so its presence proves the handshake.
+#[derive(Clone, Debug)]
+pub struct RemoteClient {
+    /// The client's socket address.
+    pub addr: SocketAddr,
+    /// SHA-256 fingerprint of the client's certificate.
+    pub certificate: String,
+}
+
+/// Who made a request, as audit trails name them.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// A process on this host, through the local socket.
+    Local(Peer),
+    /// A certificate holder, through the remote API.
+    Remote(RemoteClient),
+}
+
+impl std::fmt::Display for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Caller::Local(Peer {
+                uid: Some(uid),
+                pid: Some(pid),
+            }) => write!(f, "uid {uid} pid {pid}"),
+            Caller::Local(Peer {
+                uid: Some(uid),
+                pid: None,
+            }) => write!(f, "uid {uid}"),
+            Caller::Local(_) => f.write_str("unknown peer"),
+            Caller::Remote(client) => write!(
+                f,
+                "remote {} certificate {}",
+                client.addr,
+                &client.certificate[..client.certificate.len().min(16)]
+            ),
+        }
+    }
+}
 
 /// The peer's credentials as the kernel reported them at connect time
 /// (`SO_PEERCRED`); `None` when the kernel would not say.
@@ -58,17 +102,32 @@ impl PeerPolicy {
     }
 }
 
-/// Middleware refusing peers the policy does not allow. Requests without
-/// connection info (served in-process by tests) carry none and are refused
-/// too: the check fails closed.
+/// Middleware refusing callers the policy does not allow, and naming the
+/// allowed ones ([`Caller`]) for handlers. Requests without connection
+/// info (served in-process by tests) carry none and are refused too: the
+/// check fails closed.
 pub async fn check(
     axum::extract::State(policy): axum::extract::State<PeerPolicy>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    if let Some(remote) = request.extensions().get::<RemoteClient>().cloned() {
+        if request.method() != axum::http::Method::GET {
+            tracing::info!(
+                client = %remote.addr,
+                certificate = %remote.certificate,
+                method = %request.method(),
+                path = request.uri().path(),
+                "remote API call"
+            );
+        }
+        request.extensions_mut().insert(Caller::Remote(remote));
+        return Ok(next.run(request).await);
+    }
     let peer = request.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0);
     let uid = peer.and_then(|p| p.uid);
-    if policy.allows(uid) {
+    if let (true, Some(peer)) = (policy.allows(uid), peer) {
+        request.extensions_mut().insert(Caller::Local(peer));
         return Ok(next.run(request).await);
     }
     tracing::warn!(?uid, pid = ?peer.and_then(|p| p.pid), "refused API caller");
