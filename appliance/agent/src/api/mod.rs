@@ -29,8 +29,10 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 #[openapi(
     info(
         title = "LimiQuantix host agent API",
-        description = "Served by lqxd on its local Unix socket (root only). Every error is \
-                       `{\"error\": {\"code\", \"message\"}}` with a 4xx/5xx status.",
+        description = "Served by lqxd on its local Unix socket (root only) and over HTTPS on \
+                       port 8443 to holders of a client certificate from the host's authority \
+                       (mutual TLS). Every error is `{\"error\": {\"code\", \"message\"}}` \
+                       with a 4xx/5xx status.",
         license(name = "Apache-2.0"),
     ),
     tags(
