@@ -100,7 +100,6 @@ fn outcome(report: &Report) -> Option<ApplyResult> {
 }
 
 #[tokio::test]
-#[ignore = "written against the networkd backend but not yet run under TCG; run with --ignored"]
 async fn static_bond_and_vlan_come_up_and_a_breaking_config_reverts_itself() {
     let dir = fresh_dir(env!("CARGO_TARGET_TMPDIR"), "network");
     let disk = dir.join("disk.qcow2");
