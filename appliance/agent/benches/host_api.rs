@@ -1,4 +1,7 @@
-//! Benchmark of the host agent: idle memory and `GET /v1/host` latency.
+//! Benchmark of the host agent: idle memory, `GET /v1/host` latency on the
+//! local socket, and a remote API call over mutual TLS (a new connection
+//! and handshake per request, as `lqx --remote` makes), with curl doing the
+//! same as the reference.
 //!
 //! Run with `cargo xtask bench` (or `cargo bench -p lqxd --bench host_api`).
 //! Prints figures; asserts nothing. `ip -j addr` is timed in the same run
@@ -11,6 +14,7 @@ use std::time::{Duration, Instant};
 
 const REQUESTS: usize = 1_000;
 const IP_RUNS: usize = 200;
+const REMOTE_REQUESTS: usize = 300;
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -42,7 +46,7 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_lqxd"));
-    let agent = AgentFixture::start_with(bin, &[]).await;
+    let agent = AgentFixture::start_with(bin, &["--address", "127.0.0.1", "--api-port", "0"]).await;
     let pid = agent.pid().expect("agent pid");
     let client = agent.client();
 
@@ -65,6 +69,39 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_after = rss_kib(pid);
+
+    let remote_api = client
+        .agent()
+        .await
+        .expect("GET /v1/agent")
+        .remote_api
+        .expect("remote API served");
+    let url = format!("https://{}", remote_api.listen);
+    let bundle = PathBuf::from(&remote_api.admin_bundle);
+    let remote = lqx_client::Client::remote(&url, &bundle).expect("admin bundle");
+    remote.agent().await.expect("remote GET /v1/agent");
+    let mut remote_agent = Vec::with_capacity(REMOTE_REQUESTS);
+    for _ in 0..REMOTE_REQUESTS {
+        let t = Instant::now();
+        remote.agent().await.expect("remote GET /v1/agent");
+        remote_agent.push(t.elapsed());
+    }
+    let mut curl = Vec::with_capacity(REMOTE_REQUESTS);
+    for _ in 0..REMOTE_REQUESTS {
+        let t = Instant::now();
+        let out = Command::new("curl")
+            .args(["--silent", "--fail", "--cacert"])
+            .arg(bundle.join("ca.crt"))
+            .arg("--cert")
+            .arg(bundle.join("client.crt"))
+            .arg("--key")
+            .arg(bundle.join("client.key"))
+            .arg(format!("{url}/v1/agent"))
+            .output()
+            .expect("run curl");
+        assert!(out.status.success());
+        curl.push(t.elapsed());
+    }
 
     let mut ip = Vec::with_capacity(IP_RUNS);
     for _ in 0..IP_RUNS {
@@ -93,4 +130,6 @@ async fn main() {
     report("GET /v1/host (lqx-client, UDS)", host);
     report("GET /v1/agent (no host read)", agent_route);
     report("reference: `ip -j addr` (process)", ip);
+    report("GET /v1/agent (HTTPS mTLS, new conn)", remote_agent);
+    report("reference: curl, same call (process)", curl);
 }
