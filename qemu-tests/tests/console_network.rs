@@ -3,7 +3,8 @@
 //! static address and confirm it. The guest then has that address (static,
 //! not DHCP), and the remote API answers on it: from inside through
 //! `lqx --remote https://10.0.2.15:8443`, and from outside through a port
-//! forward to that address, for the admin bundle's holder only.
+//! forward to that address, for the admin bundle's holder only. The
+//! console on tty1 follows: it leaves its password form and locks.
 
 use base64::Engine as _;
 use lqx_api::{ApplyResult, Ipv4Config, NetworkStatus};
@@ -128,7 +129,10 @@ async fn static_management_address_set_by_console_keys_and_api_answers_on_it() {
     );
     let host_id = report.host.as_ref().unwrap()["host_id"].clone();
     let remote: serde_json::Value = serde_json::from_str(report.field("remote")).unwrap();
-    assert_eq!(remote["host_id"], host_id, "the API on 10.0.2.15 is this host's");
+    assert_eq!(
+        remote["host_id"], host_id,
+        "the API on 10.0.2.15 is this host's"
+    );
     assert_eq!(report.field("failed"), "");
 
     // From outside, through the forward to 10.0.2.15:8443.
@@ -179,6 +183,14 @@ async fn static_management_address_set_by_console_keys_and_api_answers_on_it() {
         ),
         "{err}"
     );
+
+    // The console on tty1 left its own first-boot form by itself: the
+    // password is the host's, not the serial console's.
+    m.report_where("tty1 locked", Duration::from_secs(120), |r| {
+        r.tty1.contains("[locked]")
+    })
+    .await
+    .unwrap();
 
     // The status screen shows where the API answers.
     keys(&m, BACKTAB, "https://10.0.2.15:8443 (mutual TLS)").await;

@@ -185,6 +185,14 @@ impl AuthService {
             changed_at: OffsetDateTime::now_utc(),
         };
         let mut state = self.state.lock().await;
+        // Two consoles (tty1 and serial) may both offer the first-boot
+        // form: the first to finish hashing wins, the other is refused
+        // rather than silently replacing it.
+        if state.is_some() && request.current.is_none() {
+            return Err(AgentError::Conflict(
+                "a password was set meanwhile (on another console?): unlock with it".into(),
+            ));
+        }
         crate::agent::persist(&self.store, &next).await?;
         *state = Some(next);
         tracing::info!("admin password set");
@@ -263,5 +271,30 @@ mod tests {
         // A fresh service reads the persisted hash.
         let again = AuthService::open(store).unwrap();
         again.verify("correct horse battery staple").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn two_first_passwords_at_once_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(StateDir::open(dir.path()).unwrap());
+        let auth = Arc::new(AuthService::open(store).unwrap());
+        let request = |new: &str| SetPasswordRequest {
+            current: None,
+            new: new.into(),
+        };
+        let (first, second) = (
+            request("Tractor-Meadow-4711"),
+            request("Harbour-Lantern-2093"),
+        );
+        let (a, b) = tokio::join!(auth.set(&first), auth.set(&second));
+        assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} {b:?}");
+        let loser = a.err().or(b.err()).unwrap();
+        assert!(matches!(loser, AgentError::Conflict(_)), "{loser}");
+        let winner = if auth.verify("Tractor-Meadow-4711").await.is_ok() {
+            "Tractor-Meadow-4711"
+        } else {
+            "Harbour-Lantern-2093"
+        };
+        auth.verify(winner).await.unwrap();
     }
 }
