@@ -6,7 +6,17 @@ use std::process::Command;
 
 /// Needed by `cargo xtask test`: `ip` checks the agent's network facts
 /// independently; `tmux` runs the real console binary in a terminal.
-pub const TEST: &[&str] = &["iproute2", "pkg-config", "libsystemd-dev", "tmux", "curl"];
+pub const TEST: &[&str] = &[
+    "iproute2",
+    "pkg-config",
+    "libsystemd-dev",
+    "tmux",
+    "curl",
+    // Real OVSDB servers, ovs-vsctl and ovn-nbctl for the OVSDB client's tests.
+    "openvswitch-switch",
+    "ovn-central",
+    "ovn-host",
+];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")
