@@ -23,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask <test|run|run-local|image|bench|bench-im
   run        build the appliance image and boot it in QEMU, console in this terminal
   run-local  build lqxd and the console and run them on this machine
   image      build the appliance image and ISO only
-  bench      print the agent's and the console's benchmark figures
+  bench      print the agent's, the console's and the OVSDB client's benchmark figures
   bench-image  print build time, sizes and boot time of the image next to stock trixie
   openapi  regenerate docs/openapi.json from the code
   setup    only install the Debian packages the tests need";
@@ -97,7 +97,8 @@ fn bench() -> Result<(), String> {
     cargo(&["bench", "-p", "lqxd", "--bench", "host_api"])?;
     // After the agent's: that run leaves a release lqxd for the console's
     // RSS measurement to talk to.
-    cargo(&["bench", "-p", "lqx-console", "--bench", "render"])
+    cargo(&["bench", "-p", "lqx-console", "--bench", "render"])?;
+    cargo(&["bench", "-p", "lqx-ovsdb", "--bench", "nb_inserts"])
 }
 
 fn openapi() -> Result<(), String> {
