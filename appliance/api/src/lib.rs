@@ -13,6 +13,7 @@ pub mod install;
 pub mod journal;
 pub mod labels;
 pub mod network;
+pub mod ovn;
 pub mod ssh;
 
 pub use agent::{AgentInfo, AgentMode, RemoteApiInfo};
@@ -31,6 +32,7 @@ pub use network::{
     Ipv4Config, Ipv6Config, LinkConfig, LinkKind, NetworkBackendKind, NetworkConfig, NetworkStatus,
     PendingApply,
 };
+pub use ovn::{ChassisConfig, ChassisRequest, ChassisStatus, EncapType};
 pub use ssh::{AuditEvent, SshEnableRequest, SshStatus};
 
 /// Path prefix of every route of version 1 of the API.

@@ -22,6 +22,7 @@ pub mod session;
 
 pub use client::{Client, ClientError, Monitor, TlsSettings};
 pub use remote::Remote;
+pub use replica::column;
 pub use session::{Session, SessionMonitor, SessionOptions};
 
 pub use datum::{Atom, ColumnKind, Datum};

@@ -7,6 +7,7 @@
 mod agent;
 mod bins;
 mod loop_disk;
+pub mod ovn;
 pub mod ovsdb;
 
 pub use agent::AgentFixture;

@@ -1,0 +1,196 @@
+//! A whole OVN stack from Debian's packages on one machine: northbound
+//! and southbound databases, ovn-northd, a host's Open_vSwitch database,
+//! ovs-vswitchd with the dummy datapath (no kernel module, as OVS's own
+//! tests run it) and ovn-controller, every file in private directories.
+
+use crate::ovsdb::{OVN_NB_SCHEMA, OVN_SB_SCHEMA, OvsdbFixture, VSWITCH_SCHEMA};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A daemon of the stack, killed when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn daemon(dir: &Path, name: &str, program: &str, args: &[String]) -> Daemon {
+    let stderr = std::fs::File::create(dir.join(format!("{name}.stderr"))).expect("log file");
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .arg("--no-chdir")
+        .arg("-vconsole:off")
+        .arg(format!(
+            "--log-file={}",
+            dir.join(format!("{name}.log")).display()
+        ))
+        .arg(format!(
+            "--pidfile={}",
+            dir.join(format!("{name}.pid")).display()
+        ));
+    // ovn-controller 23.03 has no --unixctl; its control socket goes to
+    // OVN_RUNDIR as ovn-controller.PID.ctl.
+    if program != "ovn-controller" {
+        cmd.arg(format!(
+            "--unixctl={}",
+            dir.join(format!("{name}.ctl")).display()
+        ));
+    }
+    let child = cmd
+        .env("OVS_RUNDIR", dir)
+        .env("OVS_LOGDIR", dir)
+        .env("OVS_DBDIR", dir)
+        .env("OVN_RUNDIR", dir)
+        .env("OVN_LOGDIR", dir)
+        .env("OVN_DBDIR", dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {program} (install ovn-central, ovn-host): {e}"));
+    Daemon(child)
+}
+
+/// Central databases and northd: what a cluster runs once.
+pub struct OvnCentral {
+    dir: tempfile::TempDir,
+    /// The northbound database.
+    pub nb: OvsdbFixture,
+    /// The southbound database.
+    pub sb: OvsdbFixture,
+    _northd: Daemon,
+}
+
+impl OvnCentral {
+    /// Starts NB, SB and ovn-northd.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("ovn-central-")
+            .tempdir()
+            .expect("temporary directory");
+        let nb = OvsdbFixture::start(OVN_NB_SCHEMA);
+        let sb = OvsdbFixture::start(OVN_SB_SCHEMA);
+        let northd = daemon(
+            dir.path(),
+            "ovn-northd",
+            "ovn-northd",
+            &[
+                format!("--ovnnb-db={}", nb.server.unix_remote()),
+                format!("--ovnsb-db={}", sb.server.unix_remote()),
+            ],
+        );
+        Self {
+            dir,
+            nb,
+            sb,
+            _northd: northd,
+        }
+    }
+
+    /// The directory of northd's files.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// One hypervisor's OVS and ovn-controller.
+pub struct OvnHost {
+    dir: tempfile::TempDir,
+    /// Its Open_vSwitch database (initialised, root row present).
+    pub ovs: OvsdbFixture,
+    _vswitchd: Daemon,
+    controller: Option<Daemon>,
+}
+
+impl OvnHost {
+    /// Starts the host's database, ovs-vswitchd (dummy datapath) and
+    /// ovn-controller. ovn-controller idles until the chassis settings
+    /// appear in the database.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("ovn-host-")
+            .tempdir()
+            .expect("temporary directory");
+        let ovs = OvsdbFixture::start(VSWITCH_SCHEMA);
+        let status = Command::new("ovs-vsctl")
+            .arg(format!("--db={}", ovs.server.unix_remote()))
+            .args(["--no-wait", "init"])
+            .status()
+            .expect("ovs-vsctl");
+        assert!(status.success(), "ovs-vsctl init");
+        let vswitchd = daemon(
+            dir.path(),
+            "ovs-vswitchd",
+            "ovs-vswitchd",
+            &[
+                ovs.server.unix_remote(),
+                "--enable-dummy=override".into(),
+                "--disable-system".into(),
+            ],
+        );
+        let mut host = Self {
+            dir,
+            ovs,
+            _vswitchd: vswitchd,
+            controller: None,
+        };
+        host.start_controller();
+        host
+    }
+
+    /// Starts ovn-controller (again).
+    pub fn start_controller(&mut self) {
+        self.controller = None;
+        self.controller = Some(daemon(
+            self.dir.path(),
+            "ovn-controller",
+            "ovn-controller",
+            &[self.ovs.server.unix_remote()],
+        ));
+    }
+
+    /// Stops ovn-controller (SIGKILL: it leaves its rows behind).
+    pub fn stop_controller(&mut self) {
+        self.controller = None;
+    }
+
+    /// The directory of the daemons' files.
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_owned()
+    }
+
+    /// `ovs-vsctl --db=... --no-wait ARGS` output.
+    pub fn vsctl(&self, args: &[&str]) -> String {
+        let out = Command::new("ovs-vsctl")
+            .arg(format!("--db={}", self.ovs.server.unix_remote()))
+            .args(["--no-wait", "--timeout=10"])
+            .args(args)
+            .output()
+            .expect("ovs-vsctl");
+        assert!(
+            out.status.success(),
+            "ovs-vsctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+/// `ovn-sbctl --db=REMOTE ARGS` output.
+pub fn sbctl(remote: &str, args: &[&str]) -> String {
+    let out = Command::new("ovn-sbctl")
+        .arg(format!("--db={remote}"))
+        .arg("--timeout=10")
+        .args(args)
+        .output()
+        .expect("ovn-sbctl");
+    assert!(
+        out.status.success(),
+        "ovn-sbctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
