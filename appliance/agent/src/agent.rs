@@ -12,6 +12,7 @@ use lqx_network::NetworkBackend;
 use lqx_store::{StateDir, StoreError};
 use lqx_systemd::ServiceManager;
 use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
@@ -57,6 +58,9 @@ pub enum AgentError {
     /// A system service or file the request needs is not available.
     #[error("{0}")]
     Unavailable(String),
+    /// OVN chassis registration failed; nothing was persisted.
+    #[error("OVN chassis registration failed")]
+    Ovn(#[source] lqx_ovn::OvnError),
 }
 
 /// Saves `doc` without blocking the runtime (the write fsyncs twice).
@@ -91,6 +95,36 @@ pub struct AgentOptions {
     pub shadow: Option<std::path::PathBuf>,
     /// Timing of the watch over unconfirmed network applies.
     pub watch: WatchTiming,
+    /// OVN chassis registration.
+    pub ovn: OvnOptions,
+}
+
+/// Where the OVN chassis settings go and how long registration waits.
+#[derive(Clone, Debug)]
+pub struct OvnOptions {
+    /// The local Open_vSwitch database.
+    pub ovs_db: lqx_ovsdb::Remote,
+    /// How long to wait for ovn-controller's southbound rows.
+    pub wait: Duration,
+    /// Start openvswitch-switch and ovn-controller before registering
+    /// (the appliance).
+    pub manage_units: bool,
+    /// Accept `unix:` southbound remotes (tests on one machine).
+    pub allow_unix: bool,
+}
+
+/// The system's Open_vSwitch database socket.
+pub const DEFAULT_OVS_DB: &str = "unix:/var/run/openvswitch/db.sock";
+
+impl Default for OvnOptions {
+    fn default() -> Self {
+        Self {
+            ovs_db: lqx_ovsdb::Remote::Unix(DEFAULT_OVS_DB.trim_start_matches("unix:").into()),
+            wait: Duration::from_secs(30),
+            manage_units: false,
+            allow_unix: false,
+        }
+    }
 }
 
 /// One host agent.
@@ -102,6 +136,7 @@ pub struct Agent {
     network: Arc<NetworkService>,
     auth: Arc<AuthService>,
     ssh: Arc<SshService>,
+    ovn: Arc<crate::ovn::OvnService>,
     store: Arc<StateDir>,
     remote: std::sync::OnceLock<lqx_api::RemoteApiInfo>,
     // Held across the whole read-modify-persist sequence so that writes
@@ -142,8 +177,19 @@ impl Agent {
             Arc::clone(&auth),
             options.shadow,
         )?);
+        let ovn = Arc::new(crate::ovn::OvnService::open(
+            Arc::clone(&store),
+            lqx_ovn::OvsChassis::new(options.ovn.ovs_db.clone(), Duration::from_secs(5)),
+            options
+                .ovn
+                .manage_units
+                .then(|| Arc::clone(&backends.manager)),
+            options.ovn.wait,
+            options.ovn.allow_unix,
+        )?);
         Ok(Self {
             info,
+            ovn,
             probe: backends.probe,
             manager: backends.manager,
             installer,
@@ -184,6 +230,16 @@ impl Agent {
     pub async fn resume(&self) {
         self.network.resume().await;
         self.ssh.resume().await;
+        let hostname = match self.probe.facts().await {
+            Ok(facts) => facts.hostname,
+            Err(_) => String::new(),
+        };
+        tokio::spawn(Arc::clone(&self.ovn).resume(hostname));
+    }
+
+    /// The OVN chassis registration.
+    pub fn ovn(&self) -> &Arc<crate::ovn::OvnService> {
+        &self.ovn
     }
 
     /// The network configuration.

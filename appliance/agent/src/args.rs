@@ -54,6 +54,16 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(2..=600))]
     pub network_lost_after: u64,
 
+    /// The local Open_vSwitch database (`unix:PATH` or `tcp:IP:PORT`).
+    #[arg(long, value_name = "REMOTE", default_value = crate::agent::DEFAULT_OVS_DB)]
+    pub ovs_db: lqx_ovsdb::Remote,
+
+    /// Seconds OVN chassis registration waits for ovn-controller's rows in
+    /// the southbound database.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub ovn_wait: u64,
+
     /// Print the OpenAPI document of the API and exit.
     #[arg(long)]
     pub print_openapi: bool,

@@ -9,6 +9,7 @@
 //! - [`auth`]: the admin password.
 //! - [`ssh`]: time-limited SSH.
 //! - [`journal`]: a unit's newest journal lines.
+//! - [`ovn`]: this host as an OVN chassis.
 //! - [`remote`]: the remote API (HTTPS, mutual TLS) and its certificates.
 //! - [`socket`]: the local API socket.
 //! - [`logging`]: journald or stderr.
@@ -21,6 +22,7 @@ pub mod installer;
 pub mod journal;
 pub mod logging;
 pub mod network;
+pub mod ovn;
 pub mod remote;
 pub mod socket;
 pub mod ssh;
@@ -80,6 +82,12 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
         watch: network::WatchTiming {
             lost_after: Duration::from_secs(args.network_lost_after),
             ..Default::default()
+        },
+        ovn: agent::OvnOptions {
+            ovs_db: args.ovs_db.clone(),
+            wait: Duration::from_secs(args.ovn_wait),
+            manage_units: appliance,
+            allow_unix: !appliance,
         },
     };
     let installer = installer::Installer::new(

@@ -66,6 +66,12 @@ pub enum Command {
         #[command(subcommand)]
         command: NetworkCommand,
     },
+    /// This host as an OVN chassis.
+    Ovn {
+        /// What to do.
+        #[command(subcommand)]
+        command: OvnCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -156,6 +162,42 @@ pub enum NetworkCommand {
     Confirm,
     /// Restores the previous configuration now.
     Revert,
+}
+
+/// `lqx ovn ...`.
+#[derive(Debug, Subcommand)]
+pub enum OvnCommand {
+    /// Registers this host as a chassis; returns once the southbound
+    /// database lists it.
+    Register {
+        /// Southbound database: tcp:IP:PORT or ssl:IP:PORT, comma-separated
+        /// for a cluster.
+        #[arg(long, value_name = "REMOTES")]
+        sb_remote: String,
+        /// This host's tunnel endpoint (one of its addresses).
+        #[arg(long, value_name = "IP")]
+        encap_ip: std::net::IpAddr,
+        /// Tunnel encapsulation.
+        #[arg(long, value_enum, default_value_t = EncapArg::Geneve)]
+        encap_type: EncapArg,
+        /// Provider networks, PHYSNET:BRIDGE, comma-separated.
+        #[arg(long, value_name = "MAPPINGS", value_delimiter = ',')]
+        bridge_mappings: Vec<String>,
+    },
+    /// Configured values, and whether the southbound database lists this
+    /// chassis.
+    Status,
+    /// Removes the registration and the chassis' southbound rows.
+    Unregister,
+}
+
+/// `--encap-type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncapArg {
+    /// Geneve.
+    Geneve,
+    /// VXLAN.
+    Vxlan,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,10 +3,13 @@
 mod args;
 mod render;
 
-use args::{Args, Command, HostCommand, InstallCommand, LabelCommand, NetworkCommand};
+use args::{
+    Args, Command, EncapArg, HostCommand, InstallCommand, LabelCommand, NetworkCommand, OvnCommand,
+};
 use clap::{CommandFactory, Parser};
 use lqx_api::{
-    ApplyRequest, ErrorBody, ErrorCode, InstallRequest, LabelsPatch, NetworkConfig, PowerAction,
+    ApplyRequest, ChassisRequest, EncapType, ErrorBody, ErrorCode, InstallRequest, LabelsPatch,
+    NetworkConfig, PowerAction,
 };
 use lqx_client::{Client, ClientError};
 use serde::Serialize;
@@ -129,6 +132,34 @@ async fn run(args: Args) -> Result<(), ClientError> {
                     "{}",
                     render::network(&status, time::OffsetDateTime::now_utc())
                 );
+            }
+        }
+        Command::Ovn { command } => {
+            let status = match command {
+                OvnCommand::Register {
+                    sb_remote,
+                    encap_ip,
+                    encap_type,
+                    bridge_mappings,
+                } => {
+                    let request = ChassisRequest {
+                        sb_remote,
+                        encap_ip,
+                        encap_type: match encap_type {
+                            EncapArg::Geneve => EncapType::Geneve,
+                            EncapArg::Vxlan => EncapType::Vxlan,
+                        },
+                        bridge_mappings,
+                    };
+                    client.register_chassis(&request).await?
+                }
+                OvnCommand::Status => client.ovn_chassis().await?,
+                OvnCommand::Unregister => client.unregister_chassis().await?,
+            };
+            if args.json {
+                print_json(&status);
+            } else {
+                print!("{}", render::chassis(&status));
             }
         }
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),

@@ -378,6 +378,64 @@ pub fn labels(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
 }
 
+/// `lqx ovn status`.
+pub fn chassis(status: &lqx_api::ChassisStatus) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut out = String::new();
+    let Some(config) = &status.config else {
+        out.push_str("Not registered as an OVN chassis.\n");
+        return out;
+    };
+    let r = &config.request;
+    let rows = [
+        ("Chassis", config.system_id.clone()),
+        ("Southbound", r.sb_remote.clone()),
+        ("Encap", format!("{} {}", r.encap_type.as_str(), r.encap_ip)),
+        (
+            "Mappings",
+            if r.bridge_mappings.is_empty() {
+                "none".into()
+            } else {
+                r.bridge_mappings.join(", ")
+            },
+        ),
+        (
+            "Registered",
+            config
+                .registered_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        ),
+        ("OVS settings", yes_no(status.ovs_configured).into()),
+        ("SB reachable", yes_no(status.sb_reachable).into()),
+        ("In SB", yes_no(status.chassis_present).into()),
+        (
+            "SB encaps",
+            if status.encaps.is_empty() {
+                "none".into()
+            } else {
+                status.encaps.join(", ")
+            },
+        ),
+        (
+            "Controller",
+            if status.controller_connected {
+                "connected"
+            } else {
+                "not connected"
+            }
+            .into(),
+        ),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(out, "{name:<16}{value}");
+    }
+    if let Some(problem) = &status.problem {
+        let _ = writeln!(out, "{:<16}{problem}", "Problem");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,10 +11,10 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use lqx_api::{
-    AgentInfo, ApplyRequest, AuthStatus, Diagnostics, ErrorBody, ErrorCode, HostInfo, InstallInfo,
-    InstallProgress, InstallRequest, JournalLines, Labels, LabelsPatch, NetworkConfig,
-    NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest, SshEnableRequest, SshStatus,
-    VerifyRequest,
+    AgentInfo, ApplyRequest, AuthStatus, ChassisRequest, ChassisStatus, Diagnostics, ErrorBody,
+    ErrorCode, HostInfo, InstallInfo, InstallProgress, InstallRequest, JournalLines, Labels,
+    LabelsPatch, NetworkConfig, NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest,
+    SshEnableRequest, SshStatus, VerifyRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -269,6 +269,26 @@ impl Client {
     /// `POST /v1/host/network/revert`.
     pub async fn revert_network(&self) -> Result<NetworkStatus, ClientError> {
         self.call(Method::POST, "/v1/host/network/revert", None::<&()>)
+            .await
+    }
+
+    /// `GET /v1/ovn/chassis`.
+    pub async fn ovn_chassis(&self) -> Result<ChassisStatus, ClientError> {
+        self.call(Method::GET, "/v1/ovn/chassis", None::<&()>).await
+    }
+
+    /// `POST /v1/ovn/chassis`.
+    pub async fn register_chassis(
+        &self,
+        request: &ChassisRequest,
+    ) -> Result<ChassisStatus, ClientError> {
+        self.call(Method::POST, "/v1/ovn/chassis", Some(request))
+            .await
+    }
+
+    /// `DELETE /v1/ovn/chassis`.
+    pub async fn unregister_chassis(&self) -> Result<ChassisStatus, ClientError> {
+        self.call(Method::DELETE, "/v1/ovn/chassis", None::<&()>)
             .await
     }
 

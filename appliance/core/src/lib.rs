@@ -9,6 +9,7 @@
 //! - [`network`]: validating a network configuration and rendering it
 //!   into systemd-networkd files.
 //! - [`network_state`]: the persisted network document and its apply cycle.
+//! - [`ovn_state`]: the OVN chassis registration.
 //! - [`pki_state`]: the host's certificate authority and API certificate.
 //! - [`secrets`]: the admin password hash and the SSH window.
 //! - [`shadow`]: editing a password field of /etc/shadow text.
@@ -19,6 +20,7 @@ pub mod labels;
 pub mod mode;
 pub mod network;
 pub mod network_state;
+pub mod ovn_state;
 pub mod pki_state;
 pub mod secrets;
 pub mod shadow;

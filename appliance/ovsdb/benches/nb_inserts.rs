@@ -60,7 +60,11 @@ async fn main() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let start = Instant::now();
     for i in 0..NBCTL_INSERTS {
@@ -82,7 +86,9 @@ async fn main() {
     client
         .transact(
             DB,
-            (0..NBCTL_INSERTS).map(|i| switch(&format!("t{i}"))).collect(),
+            (0..NBCTL_INSERTS)
+                .map(|i| switch(&format!("t{i}")))
+                .collect(),
         )
         .await
         .unwrap();
@@ -117,12 +123,28 @@ async fn main() {
 
     println!(
         "OVSDB client benchmark ({} build), OVN NB on a Unix socket",
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     );
     rate("lqx-ovsdb: 1 insert per transaction", CLIENT_INSERTS, ours);
-    rate("ovn-nbctl ls-add: 1 process per insert", NBCTL_INSERTS, nbctl_each);
-    rate("lqx-ovsdb: 100 inserts in 1 transaction", NBCTL_INSERTS, ours_batch);
-    rate("ovn-nbctl: 100 ls-add in 1 process", NBCTL_INSERTS, nbctl_batch);
+    rate(
+        "ovn-nbctl ls-add: 1 process per insert",
+        NBCTL_INSERTS,
+        nbctl_each,
+    );
+    rate(
+        "lqx-ovsdb: 100 inserts in 1 transaction",
+        NBCTL_INSERTS,
+        ours_batch,
+    );
+    rate(
+        "ovn-nbctl: 100 ls-add in 1 process",
+        NBCTL_INSERTS,
+        nbctl_batch,
+    );
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
         "{:<46} n={LATENCY_SAMPLES} p50={:.0}us p99={:.0}us (replica holds {rows} rows)",

@@ -54,9 +54,10 @@ impl From<AgentError> for ApiError {
             }
             AgentError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             AgentError::Systemd(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
-            AgentError::Probe(_) | AgentError::Unavailable(_) | AgentError::NetworkApply(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
-            }
+            AgentError::Probe(_)
+            | AgentError::Unavailable(_)
+            | AgentError::NetworkApply(_)
+            | AgentError::Ovn(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AgentError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests),
             AgentError::Store(_) | AgentError::Task(_) => {

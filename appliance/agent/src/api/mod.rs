@@ -8,6 +8,7 @@ mod install;
 mod json;
 mod limit;
 mod network;
+mod ovn;
 pub mod peer;
 
 use crate::agent::Agent;
@@ -39,7 +40,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "host", description = "The host and its agent"),
         (name = "install", description = "Installing the live system onto a disk"),
         (name = "network", description = "Network configuration with safe apply, and preflight checks"),
-        (name = "auth", description = "The admin password")
+        (name = "auth", description = "The admin password"),
+        (name = "ovn", description = "This host as an OVN chassis")
     )
 )]
 struct ApiDoc;
@@ -65,6 +67,11 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
             access::delete_ssh
         ))
         .routes(routes!(access::get_journal))
+        .routes(routes!(
+            ovn::get_chassis,
+            ovn::post_chassis,
+            ovn::delete_chassis
+        ))
         .split_for_parts()
 }
 
@@ -307,7 +314,8 @@ mod tests {
                 "/v1/host/network/revert",
                 "/v1/host/power",
                 "/v1/host/ssh",
-                "/v1/install"
+                "/v1/install",
+                "/v1/ovn/chassis"
             ]
         );
     }

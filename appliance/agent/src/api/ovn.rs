@@ -1,0 +1,75 @@
+//! `/v1/ovn/chassis`: this host as an OVN chassis.
+
+use super::error::ApiError;
+use super::json::ApiJson;
+use crate::agent::Agent;
+use axum::Json;
+use axum::extract::State;
+use lqx_api::{AddressScope, ChassisRequest, ChassisStatus, ErrorBody};
+use std::sync::Arc;
+
+/// The registration and what the Open_vSwitch and southbound databases
+/// say about it now.
+#[utoipa::path(
+    get,
+    path = "/v1/ovn/chassis",
+    tag = "ovn",
+    responses((status = 200, description = "Chassis state", body = ChassisStatus))
+)]
+pub async fn get_chassis(State(agent): State<Arc<Agent>>) -> Json<ChassisStatus> {
+    Json(agent.ovn().status().await)
+}
+
+/// Registers this host as a chassis: writes the settings into the local
+/// Open_vSwitch database and returns once ovn-controller's `Chassis` and
+/// `Encap` rows are in the southbound database. Nothing is written when
+/// the southbound database does not answer, and the settings are undone
+/// when the rows do not come.
+#[utoipa::path(
+    post,
+    path = "/v1/ovn/chassis",
+    tag = "ovn",
+    request_body = ChassisRequest,
+    responses(
+        (status = 200, description = "Registered", body = ChassisStatus),
+        (status = 422, description = "Bad remote, encap IP not of this host, bad mapping", body = ErrorBody),
+        (status = 503, description = "Southbound or local database unreachable, or no chassis row in time; nothing changed", body = ErrorBody),
+    )
+)]
+pub async fn post_chassis(
+    State(agent): State<Arc<Agent>>,
+    ApiJson(request): ApiJson<ChassisRequest>,
+) -> Result<Json<ChassisStatus>, ApiError> {
+    let facts = agent.facts().await?;
+    let addresses: Vec<std::net::IpAddr> = facts
+        .interfaces
+        .iter()
+        .flat_map(|i| i.addresses.iter())
+        .filter(|a| a.scope != AddressScope::Link)
+        .map(|a| a.address)
+        .collect();
+    let system_id = agent.host_id().await.to_string();
+    Ok(Json(
+        agent
+            .ovn()
+            .register(&request, &system_id, &facts.hostname, &addresses)
+            .await?,
+    ))
+}
+
+/// Unregisters: removes the settings and the southbound rows.
+#[utoipa::path(
+    delete,
+    path = "/v1/ovn/chassis",
+    tag = "ovn",
+    responses(
+        (status = 200, description = "Unregistered", body = ChassisStatus),
+        (status = 409, description = "Not registered", body = ErrorBody),
+        (status = 503, description = "Southbound database unreachable; nothing changed", body = ErrorBody),
+    )
+)]
+pub async fn delete_chassis(
+    State(agent): State<Arc<Agent>>,
+) -> Result<Json<ChassisStatus>, ApiError> {
+    Ok(Json(agent.ovn().unregister().await?))
+}
