@@ -1,7 +1,7 @@
 //! Performing effects against the agent's API. Shared by the runtime and
 //! by tests that drive the console against a real agent.
 
-use crate::event::{Effect, Event, Failure, JOURNAL_LINES, NetworkOp, SshOp};
+use crate::event::{Effect, Event, Failure, JOURNAL_LINES, NetworkOp, OvnOp, SshOp};
 use lqx_api::{ApplyRequest, InstallRequest, SetPasswordRequest, SshEnableRequest};
 use lqx_client::Client;
 
@@ -54,6 +54,21 @@ pub async fn perform(client: &Client, effect: Effect) -> Event {
                 .journal(&unit, JOURNAL_LINES)
                 .await
                 .map_err(Failure::from),
+        ),
+        Effect::FetchOvn => Event::Ovn(
+            OvnOp::Fetch,
+            client.ovn_chassis().await.map_err(Failure::from),
+        ),
+        Effect::RegisterOvn(request) => Event::Ovn(
+            OvnOp::Register,
+            client
+                .register_chassis(&request)
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::UnregisterOvn => Event::Ovn(
+            OvnOp::Unregister,
+            client.unregister_chassis().await.map_err(Failure::from),
         ),
         Effect::FetchSsh => Event::Ssh(SshOp::Fetch, client.ssh().await.map_err(Failure::from)),
         Effect::EnableSsh { minutes, password } => Event::Ssh(

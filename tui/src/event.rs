@@ -3,8 +3,8 @@
 
 use crossterm::event::KeyEvent;
 use lqx_api::{
-    AuthStatus, Diagnostics, HostInfo, InstallInfo, InstallProgress, JournalLines, NetworkConfig,
-    NetworkStatus, PowerAction, SshStatus,
+    AuthStatus, ChassisRequest, ChassisStatus, Diagnostics, HostInfo, InstallInfo, InstallProgress,
+    JournalLines, NetworkConfig, NetworkStatus, PowerAction, SshStatus,
 };
 use std::fmt;
 
@@ -74,6 +74,17 @@ pub enum SshOp {
     Disable,
 }
 
+/// Which OVN call a [`Event::Ovn`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OvnOp {
+    /// `GET /v1/ovn/chassis`.
+    Fetch,
+    /// `POST /v1/ovn/chassis`.
+    Register,
+    /// `DELETE /v1/ovn/chassis`.
+    Unregister,
+}
+
 /// One thing that happened.
 #[derive(Debug)]
 pub enum Event {
@@ -105,6 +116,8 @@ pub enum Event {
     Journal(Reply<JournalLines>),
     /// An SSH call finished.
     Ssh(SshOp, Reply<SshStatus>),
+    /// An OVN call finished.
+    Ovn(OvnOp, Reply<ChassisStatus>),
 }
 
 /// Work the runtime does on the state's behalf; its results come back as
@@ -162,6 +175,12 @@ pub enum Effect {
     },
     /// `DELETE /v1/host/ssh`.
     DisableSsh,
+    /// `GET /v1/ovn/chassis`.
+    FetchOvn,
+    /// `POST /v1/ovn/chassis`.
+    RegisterOvn(ChassisRequest),
+    /// `DELETE /v1/ovn/chassis`.
+    UnregisterOvn,
 }
 
 /// How many journal lines the diagnostics screen reads.

@@ -1,7 +1,8 @@
 //! The console driven by key presses against a real lqxd (standalone: it
 //! renders network files into its state directory and leaves the host's
 //! networking alone): first password, lock and unlock, a static address
-//! applied and confirmed, and an invalid field that sends nothing.
+//! applied and confirmed, and an invalid field that sends nothing; and
+//! the OVN screen registering the host with a real OVN stack.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lqx_api::{ApplyResult, Ipv4Config, NetworkConfig};
@@ -208,4 +209,70 @@ async fn static_address_applied_and_confirmed_by_keys() {
     );
     assert_eq!(status.applied, status.desired);
     assert!(app.net.pending().is_none());
+}
+
+#[tokio::test]
+async fn ovn_chassis_registered_and_unregistered_by_keys() {
+    use lqx_test_support::ovn::{OvnCentral, OvnHost, sbctl};
+    let central = OvnCentral::start();
+    let host = OvnHost::start();
+    let ovs_db = host.ovs.server.unix_remote();
+    let agent = AgentFixture::start_with(
+        lqx_test_support::workspace_bin("lqxd"),
+        &["--ovs-db", &ovs_db, "--ovn-wait", "20"],
+    )
+    .await;
+    let client = agent.client();
+    let host_id = client.host().await.unwrap().host_id.to_string();
+    let mut app = first_boot(&agent).await;
+    tab_to(&mut app, &client, Screen::Ovn).await;
+    assert!(app.ovn.status.is_some(), "status read on entry");
+
+    // A tunnel address this host does not have: refused inline.
+    type_text(&mut app, &client, &central.sb.server.tcp_remote()).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, "198.51.100.7").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(app.ovn.errors[1].is_some(), "{:?}", app.ovn.errors);
+    assert!(client.ovn_chassis().await.unwrap().config.is_none());
+
+    // Fixed where the cursor went (the faulty field): registered, and the
+    // southbound database lists the host.
+    assert_eq!(app.ovn.row, 1);
+    retype(&mut app, &client, "127.0.0.1").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(app.ovn.errors.iter().all(Option::is_none), "{:?}", app.ovn);
+    let status = app.ovn.status.clone().unwrap();
+    assert!(status.chassis_present, "{status:?} {:?}", app.ovn.message);
+    let sb = central.sb.server.unix_remote();
+    let find = || {
+        sbctl(
+            &sb,
+            &[
+                "--bare",
+                "--columns=name",
+                "find",
+                "Chassis",
+                &format!("name={host_id}"),
+            ],
+        )
+    };
+    assert_eq!(find(), host_id);
+    let screen = lqx_console::view::sample::render(&app, 80, 24);
+    assert!(screen.contains("lists it yes"), "{screen}");
+
+    // Down to the Unregister button; U works there too.
+    press(&mut app, &client, KeyCode::Down).await;
+    press(&mut app, &client, KeyCode::Down).await;
+    press(&mut app, &client, KeyCode::Char('u')).await;
+    assert!(
+        app.ovn.status.as_ref().unwrap().config.is_none(),
+        "{:?}",
+        app.ovn
+    );
+    assert_eq!(find(), "");
 }

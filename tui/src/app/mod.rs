@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod install;
 pub mod names;
 pub mod network;
+pub mod ovn;
 pub mod power;
 pub mod ssh;
 
@@ -23,6 +24,7 @@ pub use diagnostics::DiagState;
 pub use install::InstallStep;
 pub use names::NamesState;
 pub use network::{NetView, NetworkState};
+pub use ovn::OvnState;
 pub use power::PowerState;
 pub use ssh::SshState;
 
@@ -131,6 +133,7 @@ pub(crate) enum Fetch {
     Network,
     Diagnostics,
     Ssh,
+    Ovn,
 }
 
 /// What the console knows.
@@ -174,6 +177,8 @@ pub struct App {
     pub diag: DiagState,
     /// The SSH screen.
     pub ssh: SshState,
+    /// The OVN screen.
+    pub ovn: OvnState,
     /// The power screen.
     pub power: PowerState,
     pub(crate) in_flight: Vec<Fetch>,
@@ -202,6 +207,7 @@ impl Default for App {
             names: NamesState::default(),
             diag: DiagState::default(),
             ssh: SshState::default(),
+            ovn: OvnState::default(),
             power: PowerState::default(),
             in_flight: vec![],
             last_refresh: None,
@@ -268,6 +274,13 @@ impl App {
                 self.ssh.reply(op, reply);
                 vec![]
             }
+            Event::Ovn(op, reply) => {
+                if op == crate::event::OvnOp::Fetch {
+                    self.done(Fetch::Ovn);
+                }
+                self.ovn.reply(op, reply);
+                vec![]
+            }
         }
     }
 
@@ -311,8 +324,22 @@ impl App {
             Screen::Names => self.names.typing(&self.net),
             Screen::Diagnostics => self.diag.typing(),
             Screen::Ssh => self.ssh.typing(),
+            Screen::Ovn => self.ovn.typing(),
             _ => false,
         }
+    }
+
+    /// Every non-link-local address of the host, once known.
+    pub fn host_addresses(&self) -> Vec<std::net::IpAddr> {
+        self.host.as_ref().map_or_else(Vec::new, |h| {
+            h.facts
+                .interfaces
+                .iter()
+                .flat_map(|i| i.addresses.iter())
+                .filter(|a| a.scope != lqx_api::AddressScope::Link)
+                .map(|a| a.address)
+                .collect()
+        })
     }
 
     /// The host's physical NICs, once known: validation checks names
@@ -364,8 +391,12 @@ impl App {
             Screen::Names => self.names.command(command, &mut self.net, nics.as_deref()),
             Screen::Diagnostics => self.diag.command(command),
             Screen::Ssh => self.ssh.command(command),
+            Screen::Ovn => {
+                let addresses = self.host_addresses();
+                self.ovn.command(command, &addresses)
+            }
             Screen::Power => self.power.command(command),
-            Screen::Status | Screen::Ceph | Screen::Ovn | Screen::Cluster => vec![],
+            Screen::Status | Screen::Ceph | Screen::Cluster => vec![],
         }
     }
 
@@ -423,6 +454,7 @@ impl App {
                 e
             }
             Screen::Ssh => self.fetch(Fetch::Ssh),
+            Screen::Ovn => self.fetch(Fetch::Ovn),
             _ => vec![],
         }
     }
@@ -487,6 +519,9 @@ impl App {
         if self.screen == Screen::Ssh {
             effects.extend(self.fetch(Fetch::Ssh));
         }
+        if self.screen == Screen::Ovn {
+            effects.extend(self.fetch(Fetch::Ovn));
+        }
         effects
     }
 
@@ -510,6 +545,7 @@ impl App {
             Fetch::Network => Effect::FetchNetwork,
             Fetch::Diagnostics => Effect::FetchDiagnostics,
             Fetch::Ssh => Effect::FetchSsh,
+            Fetch::Ovn => Effect::FetchOvn,
         }]
     }
 

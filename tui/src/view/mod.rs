@@ -6,6 +6,7 @@ mod diagnostics;
 mod install;
 mod names;
 mod network;
+mod ovn;
 mod placeholder;
 mod power;
 #[doc(hidden)]
@@ -66,7 +67,8 @@ fn draw_screen(frame: &mut Frame<'_>, body: Rect, app: &App) {
         Screen::Diagnostics => diagnostics::draw(frame, body, app),
         Screen::Ssh => ssh::draw(frame, body, app),
         Screen::Power => power::draw(frame, body, app),
-        Screen::Ceph | Screen::Ovn | Screen::Cluster => placeholder::draw(frame, body, app.screen),
+        Screen::Ovn => ovn::draw(frame, body, app),
+        Screen::Ceph | Screen::Cluster => placeholder::draw(frame, body, app.screen),
     }
 }
 
@@ -223,7 +225,13 @@ fn screen_hints(app: &App) -> Vec<(&'static str, &'static str)> {
             vec![("Y", "Yes, do it"), ("Esc", "Cancel")]
         }
         Screen::Power => general(vec![("Up/Down", "Choose"), ("Enter", "Select")]),
-        Screen::Ceph | Screen::Ovn | Screen::Cluster => general(vec![]),
+        Screen::Ovn => vec![
+            ("Up/Down", "Field"),
+            ("Enter", "Next/Register"),
+            ("R/U", "Register/Unregister"),
+            ("Tab", "Screens"),
+        ],
+        Screen::Ceph | Screen::Cluster => general(vec![]),
     }
 }
 

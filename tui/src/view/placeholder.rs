@@ -17,12 +17,6 @@ fn text(screen: Screen) -> (&'static str, &'static str) {
              a client keyring, checked before they are saved, so that VM disks can live \
              on RBD volumes.",
         ),
-        Screen::Ovn => (
-            "OVN networking",
-            "Here this host will register as an OVN chassis: the southbound database \
-             address and the tunnel (Geneve) address, so that virtual networks span \
-             the cluster.",
-        ),
         _ => (
             "Cluster",
             "Here this host will create a cluster of LimiQuantix hosts or join one with \

@@ -267,6 +267,30 @@ pub fn sample_journal(n: usize) -> lqx_api::JournalLines {
     }
 }
 
+/// Registered as a chassis, listed in the southbound database.
+pub fn sample_chassis() -> lqx_api::ChassisStatus {
+    lqx_api::ChassisStatus {
+        config: Some(lqx_api::ChassisConfig {
+            request: lqx_api::ChassisRequest {
+                sb_remote: "tcp:192.0.2.20:6642,tcp:192.0.2.21:6642".into(),
+                encap_ip: "192.0.2.10"
+                    .parse()
+                    .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+                encap_type: lqx_api::EncapType::Geneve,
+                bridge_mappings: vec!["physnet:br-ex".into()],
+            },
+            system_id: "00000000-0000-0000-0000-000000001234".into(),
+            registered_at: sample_now(),
+        }),
+        ovs_configured: true,
+        sb_reachable: true,
+        chassis_present: true,
+        encaps: vec!["geneve 192.0.2.10".into()],
+        controller_connected: true,
+        problem: None,
+    }
+}
+
 /// SSH enabled for another 14:20, with two audit events.
 pub fn sample_ssh() -> lqx_api::SshStatus {
     let event = |ago: i64, action: &str, actor: &str| lqx_api::AuditEvent {
