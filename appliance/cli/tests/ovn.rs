@@ -206,4 +206,16 @@ async fn register_bind_restart_unregister() {
         "{}",
         text(&out.stderr)
     );
+
+    // And registered again, by the restarted agent.
+    let out = lqx(&[
+        "ovn",
+        "register",
+        "--encap-ip",
+        "127.0.0.1",
+        "--sb-remote",
+        &sb,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(find_chassis(), host_id);
 }
