@@ -5,7 +5,7 @@ use crate::validate::Validated;
 use lqx_api::{ChassisConfig, ChassisStatus};
 use lqx_ovsdb::datum::{Atom, Datum};
 use lqx_ovsdb::ops::{self, Condition, Mutation};
-use lqx_ovsdb::replica::column;
+use lqx_ovsdb::tables::{self, Table as _};
 use lqx_ovsdb::{Client, ClientError, Monitor, Remote, Replica};
 use std::sync::Arc;
 use std::time::Duration;
@@ -276,9 +276,9 @@ impl OvsChassis {
                             .into_iter()
                             .map(|(t, ip)| format!("{t} {ip}"))
                             .collect();
-                        status.controller_connected = r.rows("Chassis_Private").any(|(_, row)| {
-                            column(row, "name").as_str() == Some(&config.system_id)
-                        });
+                        status.controller_connected = tables::rows::<tables::ChassisPrivate>(r)
+                            .iter()
+                            .any(|p| p.name == config.system_id);
                     }),
                     Err(e) => status.problem = Some(e.to_string()),
                 }
@@ -409,19 +409,22 @@ impl OvsChassis {
 async fn sb_monitor(sb: &Client) -> Result<Monitor, ClientError> {
     let schema = Arc::new(sb.get_schema(SB_DB).await?);
     let mut tables: Vec<(&str, &[&str])> = vec![
-        ("Chassis", &["name", "hostname", "encaps"]),
-        ("Encap", &["type", "ip", "chassis_name"]),
+        (tables::Chassis::NAME, tables::Chassis::COLUMNS),
+        (tables::Encap::NAME, tables::Encap::COLUMNS),
     ];
-    if schema.tables.contains_key("Chassis_Private") {
-        tables.push(("Chassis_Private", &["name"]));
+    if schema.tables.contains_key(tables::ChassisPrivate::NAME) {
+        tables.push((
+            tables::ChassisPrivate::NAME,
+            tables::ChassisPrivate::COLUMNS,
+        ));
     }
     sb.monitor(SB_DB, schema, &tables).await
 }
 
-fn chassis_row<'a>(r: &'a Replica, system_id: &str) -> Option<&'a lqx_ovsdb::Row> {
-    r.rows("Chassis")
-        .map(|(_, row)| row)
-        .find(|row| column(row, "name").as_str() == Some(system_id))
+fn chassis_row(r: &Replica, system_id: &str) -> Option<tables::Chassis> {
+    tables::rows::<tables::Chassis>(r)
+        .into_iter()
+        .find(|c| c.name == system_id)
 }
 
 /// `(type, ip)` of the encaps the chassis row of `system_id` lists.
@@ -429,17 +432,10 @@ fn chassis_encaps(r: &Replica, system_id: &str) -> Vec<(String, String)> {
     let Some(chassis) = chassis_row(r, system_id) else {
         return vec![];
     };
-    column(chassis, "encaps")
-        .atoms()
-        .iter()
-        .filter_map(Atom::as_uuid)
-        .filter_map(|id| r.row("Encap", &id))
-        .filter_map(|e| {
-            Some((
-                column(e, "type").as_str()?.to_owned(),
-                column(e, "ip").as_str()?.to_owned(),
-            ))
-        })
+    tables::rows::<tables::Encap>(r)
+        .into_iter()
+        .filter(|e| chassis.encaps.contains(&e.uuid))
+        .map(|e| (e.kind, e.ip))
         .collect()
 }
 

@@ -8,6 +8,7 @@
 //! - [`ops`]: transaction operations.
 //! - [`remote`]: `unix:`, `tcp:` and `ssl:` addresses.
 //! - [`client`]: one connection: calls, `transact`, monitors, `echo`.
+//! - [`tables`]: typed rows of the tables LimiQuantix reads.
 //! - [`session`]: reconnecting, following a cluster's leader, monitors
 //!   that survive reconnection.
 
@@ -19,6 +20,7 @@ pub mod remote;
 pub mod replica;
 pub mod schema;
 pub mod session;
+pub mod tables;
 
 pub use client::{Client, ClientError, Monitor, TlsSettings};
 pub use remote::Remote;
