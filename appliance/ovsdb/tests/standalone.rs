@@ -253,3 +253,84 @@ async fn session_reconnects_and_starts_its_monitor_over() {
         "yes"
     );
 }
+
+#[tokio::test]
+async fn ssl_remote_with_certificates() {
+    // Certificates from the project's own PKI: ovsdb-server presents a
+    // host certificate and requires a client certificate from the CA.
+    let now = time::OffsetDateTime::now_utc();
+    let ca = lqx_pki::Authority::generate("ovsdb test", now).unwrap();
+    let subject = |role, name: &str| lqx_pki::Subject {
+        common_name: name.into(),
+        role,
+        dns_names: vec![],
+        addresses: vec!["127.0.0.1".parse().unwrap()],
+    };
+    let server = ca
+        .issue(&subject(lqx_pki::Role::Host, "ovsdb"), now)
+        .unwrap()
+        .identity;
+    let client = ca
+        .issue(&subject(lqx_pki::Role::Admin, "lqxd"), now)
+        .unwrap()
+        .identity;
+    let (fixture, ssl_port) = OvsdbFixture::start_ssl(
+        VSWITCH_SCHEMA,
+        &server.key_pem,
+        &server.cert_pem,
+        ca.cert_pem(),
+    );
+    let remote: Remote = format!("ssl:127.0.0.1:{ssl_port}").parse().unwrap();
+    // Without TLS settings the client says so instead of trying.
+    let err = Client::connect(&remote, None, WAIT).await.unwrap_err();
+    assert!(matches!(err, ClientError::NoTls(_)), "{err}");
+    let tls = lqx_ovsdb::TlsSettings {
+        config: lqx_pki::tls::client_config(ca.cert_pem(), &client).unwrap(),
+    };
+    let start = std::time::Instant::now();
+    let client = loop {
+        // ovsdb-server opens its SSL listener just after the Unix socket.
+        match Client::connect(&remote, Some(&tls), WAIT).await {
+            Ok(client) => break client,
+            Err(e) if start.elapsed() < WAIT => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    init(&client).await;
+    client
+        .transact(
+            DB,
+            vec![ops::mutate(
+                DB,
+                &[],
+                &[Mutation::insert(
+                    "external_ids",
+                    &Datum::string_map([("over", "ssl")]),
+                )],
+            )],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        vsctl(&fixture, &["get", DB, ".", "external_ids:over"]),
+        "ssl"
+    );
+
+    // A client certificate from another CA is refused by the server.
+    let stranger = lqx_pki::Authority::generate("stranger", now).unwrap();
+    let foreign = stranger
+        .issue(&subject(lqx_pki::Role::Admin, "x"), now)
+        .unwrap()
+        .identity;
+    let tls = lqx_ovsdb::TlsSettings {
+        config: lqx_pki::tls::client_config(ca.cert_pem(), &foreign).unwrap(),
+    };
+    let refused = match Client::connect(&remote, Some(&tls), WAIT).await {
+        Err(_) => true,
+        Ok(client) => client.echo().await.is_err(),
+    };
+    assert!(refused, "a foreign client certificate was accepted");
+}

@@ -42,6 +42,8 @@ pub struct OvsdbServer {
     pub port: u16,
     /// Its RAFT port, for cluster members.
     pub raft_port: Option<u16>,
+    /// Further arguments (SSL settings).
+    extra: Vec<String>,
 }
 
 impl OvsdbServer {
@@ -64,6 +66,7 @@ impl OvsdbServer {
                 "--log-file={}",
                 self.dir.join(format!("{}.ovsdb.log", self.name)).display()
             ))
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -167,9 +170,48 @@ impl OvsdbFixture {
             child: None,
             port: free_port(),
             raft_port: None,
+            extra: vec![],
         };
         server.spawn();
         Self { _dir: dir, server }
+    }
+
+    /// Like [`OvsdbFixture::start`], also listening for SSL on
+    /// 127.0.0.1:`ssl_port` with `key`, `cert` and `ca` (PEM), requiring
+    /// client certificates signed by `ca`, as OVS always does.
+    pub fn start_ssl(schema: &str, key: &str, cert: &str, ca: &str) -> (Self, u16) {
+        let dir = tempfile::Builder::new()
+            .prefix("ovsdb-fixture-")
+            .tempdir()
+            .expect("temporary directory");
+        let db = dir.path().join("db");
+        run(Command::new("ovsdb-tool")
+            .arg("create")
+            .arg(&db)
+            .arg(schema));
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write PEM");
+            path.display().to_string()
+        };
+        let ssl_port = free_port();
+        let extra = vec![
+            format!("--remote=pssl:{ssl_port}:127.0.0.1"),
+            format!("--private-key={}", write("key.pem", key)),
+            format!("--certificate={}", write("cert.pem", cert)),
+            format!("--ca-cert={}", write("ca.pem", ca)),
+        ];
+        let mut server = OvsdbServer {
+            dir: dir.path().to_owned(),
+            name: "standalone".into(),
+            db,
+            child: None,
+            port: free_port(),
+            raft_port: None,
+            extra,
+        };
+        server.spawn();
+        (Self { _dir: dir, server }, ssl_port)
     }
 
     /// The fixture's directory.
@@ -221,6 +263,7 @@ impl OvsdbCluster {
                 child: None,
                 port: free_port(),
                 raft_port: Some(raft_port),
+                extra: vec![],
             };
             member.spawn();
             members.push(member);
