@@ -156,7 +156,21 @@ async fn start_remote(
         authority_fingerprint: prepared.fingerprint,
         admin_bundle: prepared.admin_dir.display().to_string(),
     });
-    tokio::spawn(remote::serve(listener, prepared.server, router));
+    let current: remote::CurrentTls = Arc::new(std::sync::RwLock::new(prepared.server));
+    tokio::spawn(remote::serve(listener, Arc::clone(&current), router));
+    let renewing = Arc::clone(agent);
+    let address = args.address;
+    tokio::spawn(remote::renew(
+        Arc::clone(agent.store()),
+        move || {
+            let agent = Arc::clone(&renewing);
+            Box::pin(async move {
+                let facts = agent.facts().await.ok()?;
+                Some(remote::host_subject(agent.host_id().await, &facts, address))
+            })
+        },
+        current,
+    ));
     tracing::info!(%listen, "serving the remote API");
     Ok(())
 }

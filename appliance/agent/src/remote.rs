@@ -2,8 +2,9 @@
 //! for holders of a certificate signed by this host's authority.
 //!
 //! On first start the agent creates its authority and an admin bundle in
-//! `STATE_DIR/admin` (root only). The host certificate is reissued at
-//! start when the hostname or addresses changed or expiry nears.
+//! `STATE_DIR/admin` (root only). The host certificate is reissued, at
+//! start and every minute after, when the hostname or addresses changed
+//! or expiry nears; new connections get the new one.
 
 use crate::api::peer::RemoteClient;
 use axum::Router;
@@ -74,6 +75,8 @@ pub struct Prepared {
     pub fingerprint: String,
     /// Where the admin bundle is.
     pub admin_dir: PathBuf,
+    /// Whether the host certificate was (re)issued just now.
+    pub reissued: bool,
 }
 
 /// The names and addresses a host certificate carries: the hostname, the
@@ -140,7 +143,8 @@ pub fn prepare(
         !s.host
             .needs_reissue(&subject.dns_names, &subject.addresses, now)
     });
-    if current.is_none() {
+    let reissued = current.is_none();
+    if reissued {
         let issued = authority.issue(subject, now)?;
         let next = PkiState {
             schema_version: PkiState::SCHEMA_VERSION,
@@ -179,6 +183,7 @@ pub fn prepare(
         server: lqx_pki::tls::server_config(authority.cert_pem(), &host)?,
         fingerprint: lqx_pki::fingerprint(authority.cert_pem())?,
         admin_dir,
+        reissued,
     })
 }
 
@@ -244,11 +249,52 @@ pub async fn bind(address: Option<IpAddr>, port: u16) -> Result<TcpListener, Rem
     Err(last.unwrap_or_else(|| unreachable!("at least one candidate address")))
 }
 
+/// The server configuration in force; replaced when the host
+/// certificate is reissued, read at each accepted connection.
+pub type CurrentTls = Arc<std::sync::RwLock<Arc<rustls::ServerConfig>>>;
+
+/// How often the host certificate is checked against the host's names,
+/// addresses and the calendar.
+pub const RENEW_CHECK: Duration = Duration::from_secs(60);
+
+/// Reissues the host certificate when the host's names or addresses
+/// change (a network apply, a DHCP lease) or it nears expiry, and swaps
+/// it in for new connections. Runs until the agent stops.
+pub async fn renew(
+    store: Arc<StateDir>,
+    subject: impl Fn() -> futures::future::BoxFuture<'static, Option<Subject>>,
+    current: CurrentTls,
+) {
+    let mut tick = tokio::time::interval(RENEW_CHECK);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(subject) = subject().await else {
+            continue;
+        };
+        let store = Arc::clone(&store);
+        let prepared = tokio::task::spawn_blocking(move || {
+            prepare(&store, &subject, OffsetDateTime::now_utc())
+        })
+        .await;
+        match prepared {
+            Ok(Ok(prepared)) if prepared.reissued => {
+                *current.write().unwrap_or_else(|e| e.into_inner()) = prepared.server;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(error = %crate::api::error::chain(&error), "cannot renew the host certificate");
+            }
+            Err(error) => tracing::warn!(%error, "certificate renewal task failed"),
+        }
+    }
+}
+
 /// Serves `router` on `listener`, for as long as the task runs (the
 /// agent's exit ends it; the local socket's graceful shutdown is the one
-/// that matters).
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, router: Router) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+/// that matters). Each connection uses the configuration `tls` holds
+/// when it is accepted.
+pub async fn serve(listener: TcpListener, tls: CurrentTls, router: Router) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (tcp, addr) = match listener.accept().await {
@@ -264,7 +310,9 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, router
             tracing::warn!(client = %addr, "remote API: too many connections; closing");
             continue;
         };
-        let acceptor = acceptor.clone();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(
+            &tls.read().unwrap_or_else(|e| e.into_inner()),
+        ));
         let router = router.clone();
         tokio::spawn(async move {
             connection(tcp, addr, acceptor, router).await;
@@ -314,5 +362,52 @@ async fn connection(
         .await;
     if let Err(error) = served {
         tracing::debug!(client = %addr, %error, "remote API: connection ended with an error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(addresses: &[&str]) -> Subject {
+        Subject {
+            common_name: "5f0c0f64-3c1e-4d43-9a0e-0c8b1d3d1f7a".into(),
+            role: Role::Host,
+            dns_names: vec!["hv1".into()],
+            addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn reissued_only_when_the_host_changed_and_the_authority_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateDir::open(dir.path()).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let first = prepare(&store, &subject(&["10.0.0.1"]), now).unwrap();
+        assert!(first.reissued);
+        let bundle = std::fs::read(first.admin_dir.join("client.crt")).unwrap();
+        let same = prepare(&store, &subject(&["10.0.0.1"]), now).unwrap();
+        assert!(!same.reissued);
+        // A new address (a network apply, a DHCP lease).
+        let moved = prepare(&store, &subject(&["10.0.0.2"]), now).unwrap();
+        assert!(moved.reissued);
+        let state = store.load::<PkiState>().unwrap().unwrap();
+        assert_eq!(
+            state.host.addresses,
+            vec!["10.0.0.2".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(moved.fingerprint, first.fingerprint, "same authority");
+        assert_eq!(
+            std::fs::read(moved.admin_dir.join("client.crt")).unwrap(),
+            bundle,
+            "the admin bundle is untouched"
+        );
+        // Near expiry.
+        let later = now + time::Duration::days(340);
+        assert!(
+            prepare(&store, &subject(&["10.0.0.2"]), later)
+                .unwrap()
+                .reissued
+        );
     }
 }
