@@ -42,5 +42,49 @@ pub fn ensure(packages: &[&str]) -> Result<(), String> {
     apt(&["update"])?;
     let mut args = vec!["install", "--no-install-recommends"];
     args.extend(&missing);
+    let _guard = NoServiceStarts::new();
     apt(&args)
+}
+
+/// Keeps package scripts from starting daemons (openvswitch, ovn, ...)
+/// while installing: the tests start their own, and on a machine without
+/// the kernel module a started vswitchd would fail the install. Debian's
+/// mechanism is a policy-rc.d that answers 101; one is put in place unless
+/// the machine has its own, and removed afterwards.
+struct NoServiceStarts(Option<&'static str>);
+
+impl NoServiceStarts {
+    const PATH: &'static str = "/usr/sbin/policy-rc.d";
+
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        if std::path::Path::new(Self::PATH).exists() {
+            return Self(None);
+        }
+        let written = std::fs::write(
+            Self::PATH,
+            "#!/bin/sh\n# written by cargo xtask while installing packages\nexit 101\n",
+        )
+        .and_then(|()| {
+            std::fs::set_permissions(Self::PATH, std::fs::Permissions::from_mode(0o755))
+        });
+        match written {
+            Ok(()) => Self(Some(Self::PATH)),
+            Err(e) => {
+                eprintln!(
+                    "cannot write {}: {e}; package scripts may start daemons",
+                    Self::PATH
+                );
+                Self(None)
+            }
+        }
+    }
+}
+
+impl Drop for NoServiceStarts {
+    fn drop(&mut self) {
+        if let Some(path) = self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
