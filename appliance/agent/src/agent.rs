@@ -303,7 +303,7 @@ impl Agent {
 
     /// Everything `GET /v1/host` answers.
     pub async fn host_info(&self) -> Result<HostInfo, AgentError> {
-        let facts = self.probe.facts().await.map_err(AgentError::Probe)?;
+        let facts = self.facts().await?;
         let host = self.host.lock().await.clone();
         Ok(HostInfo {
             host_id: host.host_id,

@@ -157,6 +157,7 @@ async fn start_remote(
         admin_bundle: prepared.admin_dir.display().to_string(),
     });
     let current: remote::CurrentTls = Arc::new(std::sync::RwLock::new(prepared.server));
+    let host = prepared.host;
     tokio::spawn(remote::serve(listener, Arc::clone(&current), router));
     let renewing = Arc::clone(agent);
     let address = args.address;
@@ -169,6 +170,7 @@ async fn start_remote(
                 Some(remote::host_subject(agent.host_id().await, &facts, address))
             })
         },
+        host,
         current,
     ));
     tracing::info!(%listen, "serving the remote API");

@@ -143,6 +143,9 @@ impl OvnService {
         };
         loop {
             let attempt = async {
+                // Checked against the host's addresses at registration; at
+                // boot the encap address may not be up yet, so it is taken
+                // as given and only the remotes are parsed again.
                 let validated =
                     lqx_ovn::validate(&config.request, &[config.request.encap_ip], true)
                         .map_err(AgentError::Invalid)?;

@@ -75,8 +75,8 @@ pub struct Prepared {
     pub fingerprint: String,
     /// Where the admin bundle is.
     pub admin_dir: PathBuf,
-    /// Whether the host certificate was (re)issued just now.
-    pub reissued: bool,
+    /// The host certificate in force and what it was issued for.
+    pub host: StoredHostCertificate,
 }
 
 /// The names and addresses a host certificate carries: the hostname, the
@@ -120,7 +120,7 @@ pub fn prepare(
     subject: &Subject,
     now: OffsetDateTime,
 ) -> Result<Prepared, RemoteError> {
-    let (authority, mut state) = match store.load::<PkiState>()? {
+    let (authority, state) = match store.load::<PkiState>()? {
         Some(state) => (
             Authority::from_pem(
                 &state.authority.name,
@@ -139,52 +139,61 @@ pub fn prepare(
             (authority, None)
         }
     };
-    let current = state.as_ref().filter(|s| {
-        !s.host
-            .needs_reissue(&subject.dns_names, &subject.addresses, now)
-    });
-    let reissued = current.is_none();
-    if reissued {
-        let issued = authority.issue(subject, now)?;
-        let next = PkiState {
-            schema_version: PkiState::SCHEMA_VERSION,
-            authority: StoredAuthority {
-                name: authority.name().to_owned(),
-                cert_pem: authority.cert_pem().to_owned(),
-                key_pem: authority.key_pem(),
-            },
-            host: StoredHostCertificate {
-                cert_pem: issued.identity.cert_pem,
-                key_pem: issued.identity.key_pem,
-                dns_names: subject.dns_names.clone(),
-                addresses: subject.addresses.clone(),
-                not_after: issued.not_after,
-            },
-        };
-        store.save(&next)?;
-        tracing::info!(
-            names = ?next.host.dns_names,
-            addresses = ?next.host.addresses,
-            not_after = %next.host.not_after,
-            "issued the host certificate"
-        );
-        state = Some(next);
-    }
-    let Some(state) = state else {
-        unreachable!("the state was loaded or just written")
+    let state = match state {
+        Some(state)
+            if !state
+                .host
+                .needs_reissue(&subject.dns_names, &subject.addresses, now) =>
+        {
+            state
+        }
+        _ => issue_host(store, &authority, subject, now)?,
     };
     let admin_dir = store.path().join(ADMIN_DIR);
     write_admin_bundle(&authority, &admin_dir, now)?;
     let host = lqx_pki::Identity {
-        cert_pem: state.host.cert_pem,
-        key_pem: state.host.key_pem,
+        cert_pem: state.host.cert_pem.clone(),
+        key_pem: state.host.key_pem.clone(),
     };
     Ok(Prepared {
         server: lqx_pki::tls::server_config(authority.cert_pem(), &host)?,
         fingerprint: lqx_pki::fingerprint(authority.cert_pem())?,
         admin_dir,
-        reissued,
+        host: state.host,
     })
+}
+
+/// Issues and persists a new host certificate for `subject`.
+fn issue_host(
+    store: &StateDir,
+    authority: &Authority,
+    subject: &Subject,
+    now: OffsetDateTime,
+) -> Result<PkiState, RemoteError> {
+    let issued = authority.issue(subject, now)?;
+    let next = PkiState {
+        schema_version: PkiState::SCHEMA_VERSION,
+        authority: StoredAuthority {
+            name: authority.name().to_owned(),
+            cert_pem: authority.cert_pem().to_owned(),
+            key_pem: authority.key_pem(),
+        },
+        host: StoredHostCertificate {
+            cert_pem: issued.identity.cert_pem,
+            key_pem: issued.identity.key_pem,
+            dns_names: subject.dns_names.clone(),
+            addresses: subject.addresses.clone(),
+            not_after: issued.not_after,
+        },
+    };
+    store.save(&next)?;
+    tracing::info!(
+        names = ?next.host.dns_names,
+        addresses = ?next.host.addresses,
+        not_after = %next.host.not_after,
+        "issued the host certificate"
+    );
+    Ok(next)
 }
 
 /// Writes `dir/{ca.crt,client.crt,client.key}` unless the bundle there
@@ -259,10 +268,13 @@ pub const RENEW_CHECK: Duration = Duration::from_secs(60);
 
 /// Reissues the host certificate when the host's names or addresses
 /// change (a network apply, a DHCP lease) or it nears expiry, and swaps
-/// it in for new connections. Runs until the agent stops.
+/// it in for new connections. `host` is the certificate in force; the
+/// state directory is touched only when it must change. Runs until the
+/// agent stops.
 pub async fn renew(
     store: Arc<StateDir>,
     subject: impl Fn() -> futures::future::BoxFuture<'static, Option<Subject>>,
+    mut host: StoredHostCertificate,
     current: CurrentTls,
 ) {
     let mut tick = tokio::time::interval(RENEW_CHECK);
@@ -272,16 +284,17 @@ pub async fn renew(
         let Some(subject) = subject().await else {
             continue;
         };
+        let now = OffsetDateTime::now_utc();
+        if !host.needs_reissue(&subject.dns_names, &subject.addresses, now) {
+            continue;
+        }
         let store = Arc::clone(&store);
-        let prepared = tokio::task::spawn_blocking(move || {
-            prepare(&store, &subject, OffsetDateTime::now_utc())
-        })
-        .await;
+        let prepared = tokio::task::spawn_blocking(move || prepare(&store, &subject, now)).await;
         match prepared {
-            Ok(Ok(prepared)) if prepared.reissued => {
+            Ok(Ok(prepared)) => {
+                host = prepared.host;
                 *current.write().unwrap_or_else(|e| e.into_inner()) = prepared.server;
             }
-            Ok(Ok(_)) => {}
             Ok(Err(error)) => {
                 tracing::warn!(error = %crate::api::error::chain(&error), "cannot renew the host certificate");
             }
@@ -384,16 +397,16 @@ mod tests {
         let store = StateDir::open(dir.path()).unwrap();
         let now = OffsetDateTime::now_utc();
         let first = prepare(&store, &subject(&["10.0.0.1"]), now).unwrap();
-        assert!(first.reissued);
         let bundle = std::fs::read(first.admin_dir.join("client.crt")).unwrap();
         let same = prepare(&store, &subject(&["10.0.0.1"]), now).unwrap();
-        assert!(!same.reissued);
+        assert_eq!(same.host.cert_pem, first.host.cert_pem, "kept");
         // A new address (a network apply, a DHCP lease).
         let moved = prepare(&store, &subject(&["10.0.0.2"]), now).unwrap();
-        assert!(moved.reissued);
+        assert_ne!(moved.host.cert_pem, first.host.cert_pem, "reissued");
         let state = store.load::<PkiState>().unwrap().unwrap();
+        assert!(state.host == moved.host, "persisted");
         assert_eq!(
-            state.host.addresses,
+            moved.host.addresses,
             vec!["10.0.0.2".parse::<IpAddr>().unwrap()]
         );
         assert_eq!(moved.fingerprint, first.fingerprint, "same authority");
@@ -404,10 +417,7 @@ mod tests {
         );
         // Near expiry.
         let later = now + time::Duration::days(340);
-        assert!(
-            prepare(&store, &subject(&["10.0.0.2"]), later)
-                .unwrap()
-                .reissued
-        );
+        let renewed = prepare(&store, &subject(&["10.0.0.2"]), later).unwrap();
+        assert_ne!(renewed.host.cert_pem, moved.host.cert_pem, "renewed");
     }
 }
