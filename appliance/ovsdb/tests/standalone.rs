@@ -6,28 +6,11 @@ use lqx_ovsdb::ops::{self, Condition, Mutation};
 use lqx_ovsdb::replica::column;
 use lqx_ovsdb::{Client, ClientError, Remote, Session, SessionOptions};
 use lqx_test_support::ovsdb::{OvsdbFixture, VSWITCH_SCHEMA};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 const DB: &str = "Open_vSwitch";
 const WAIT: Duration = Duration::from_secs(10);
-
-fn vsctl(fixture: &OvsdbFixture, args: &[&str]) -> String {
-    let out = Command::new("ovs-vsctl")
-        .arg(format!("--db={}", fixture.server.unix_remote()))
-        .arg("--no-wait")
-        .arg("--timeout=10")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 async fn connect(remote: &str) -> Client {
     Client::connect(&remote.parse::<Remote>().unwrap(), None, WAIT)
@@ -89,12 +72,12 @@ async fn transactions_and_a_monitor_agree_with_ovs_vsctl() {
     assert_eq!(results[0]["count"], 1);
     let bridge_uuid = results[1]["uuid"][1].as_str().unwrap().to_owned();
     assert_eq!(
-        vsctl(&fixture, &["get", DB, ".", "external_ids:system-id"]),
+        fixture.vsctl(&["get", DB, ".", "external_ids:system-id"]),
         "hv1"
     );
-    assert_eq!(vsctl(&fixture, &["list-br"]), "br-int");
+    assert_eq!(fixture.vsctl(&["list-br"]), "br-int");
     assert_eq!(
-        vsctl(&fixture, &["get", "Bridge", "br-int", "_uuid"]),
+        fixture.vsctl(&["get", "Bridge", "br-int", "_uuid"]),
         bridge_uuid
     );
     assert!(
@@ -112,12 +95,9 @@ async fn transactions_and_a_monitor_agree_with_ovs_vsctl() {
 
     // Another client's writes reach the replica: a key changed, one
     // removed, a bridge deleted.
-    vsctl(&fixture, &["set", DB, ".", "external_ids:system-id=hv2"]);
-    vsctl(
-        &fixture,
-        &["remove", DB, ".", "external_ids", "ovn-encap-ip"],
-    );
-    vsctl(&fixture, &["del-br", "br-int"]);
+    fixture.vsctl(&["set", DB, ".", "external_ids:system-id=hv2"]);
+    fixture.vsctl(&["remove", DB, ".", "external_ids", "ovn-encap-ip"]);
+    fixture.vsctl(&["del-br", "br-int"]);
     assert!(
         monitor
             .wait_for(WAIT, |r| {
@@ -175,7 +155,7 @@ async fn a_failed_operation_commits_nothing_and_says_where() {
         }
         other => panic!("{other}"),
     }
-    assert_eq!(vsctl(&fixture, &["get", DB, ".", "external_ids"]), "{}");
+    assert_eq!(fixture.vsctl(&["get", DB, ".", "external_ids"]), "{}");
     // An operation on a column the table lacks fails at its own index.
     let err = client
         .transact(
@@ -191,7 +171,7 @@ async fn a_failed_operation_commits_nothing_and_says_where() {
         matches!(&err, ClientError::Transaction { index: 1, .. }),
         "{err}"
     );
-    assert_eq!(vsctl(&fixture, &["list-br"]), "");
+    assert_eq!(fixture.vsctl(&["list-br"]), "");
     // The connection is still good.
     client.echo().await.unwrap();
 }
@@ -225,7 +205,7 @@ async fn session_reconnects_and_starts_its_monitor_over() {
 
     fixture.server.restart();
     // A change made while the session was away.
-    vsctl(&fixture, &["set", DB, ".", "external_ids:after=restart"]);
+    fixture.vsctl(&["set", DB, ".", "external_ids:after=restart"]);
     assert!(
         monitor
             .wait_for(Duration::from_secs(20), |r| r.rows(DB).any(
@@ -249,7 +229,7 @@ async fn session_reconnects_and_starts_its_monitor_over() {
         .await
         .unwrap();
     assert_eq!(
-        vsctl(&fixture, &["get", DB, ".", "external_ids:again"]),
+        fixture.vsctl(&["get", DB, ".", "external_ids:again"]),
         "yes"
     );
 }
@@ -314,10 +294,7 @@ async fn ssl_remote_with_certificates() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        vsctl(&fixture, &["get", DB, ".", "external_ids:over"]),
-        "ssl"
-    );
+    assert_eq!(fixture.vsctl(&["get", DB, ".", "external_ids:over"]), "ssl");
 
     // A client certificate from another CA is refused by the server.
     let stranger = lqx_pki::Authority::generate("stranger", now).unwrap();

@@ -115,12 +115,7 @@ impl OvnHost {
             .tempdir()
             .expect("temporary directory");
         let ovs = OvsdbFixture::start(VSWITCH_SCHEMA);
-        let status = Command::new("ovs-vsctl")
-            .arg(format!("--db={}", ovs.server.unix_remote()))
-            .args(["--no-wait", "init"])
-            .status()
-            .expect("ovs-vsctl");
-        assert!(status.success(), "ovs-vsctl init");
+        ovs.vsctl(&["init"]);
         let vswitchd = daemon(
             dir.path(),
             "ovs-vswitchd",
@@ -162,20 +157,9 @@ impl OvnHost {
         self.dir.path().to_owned()
     }
 
-    /// `ovs-vsctl --db=... --no-wait ARGS` output.
+    /// `ovs-vsctl --no-wait ARGS` against the host's database.
     pub fn vsctl(&self, args: &[&str]) -> String {
-        let out = Command::new("ovs-vsctl")
-            .arg(format!("--db={}", self.ovs.server.unix_remote()))
-            .args(["--no-wait", "--timeout=10"])
-            .args(args)
-            .output()
-            .expect("ovs-vsctl");
-        assert!(
-            out.status.success(),
-            "ovs-vsctl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        self.ovs.vsctl(args)
     }
 }
 

@@ -154,32 +154,33 @@ pub struct OvsdbFixture {
 impl OvsdbFixture {
     /// Creates and serves a database from `schema`.
     pub fn start(schema: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("ovsdb-fixture-")
-            .tempdir()
-            .expect("temporary directory");
-        let db = dir.path().join("db");
-        run(Command::new("ovsdb-tool")
-            .arg("create")
-            .arg(&db)
-            .arg(schema));
-        let mut server = OvsdbServer {
-            dir: dir.path().to_owned(),
-            name: "standalone".into(),
-            db,
-            child: None,
-            port: free_port(),
-            raft_port: None,
-            extra: vec![],
-        };
-        server.spawn();
-        Self { _dir: dir, server }
+        Self::serve(schema, |_| vec![])
     }
 
     /// Like [`OvsdbFixture::start`], also listening for SSL on
     /// 127.0.0.1:`ssl_port` with `key`, `cert` and `ca` (PEM), requiring
     /// client certificates signed by `ca`, as OVS always does.
     pub fn start_ssl(schema: &str, key: &str, cert: &str, ca: &str) -> (Self, u16) {
+        let ssl_port = free_port();
+        let fixture = Self::serve(schema, |dir| {
+            let write = |name: &str, text: &str| {
+                let path = dir.join(name);
+                std::fs::write(&path, text).expect("write PEM");
+                path.display().to_string()
+            };
+            vec![
+                format!("--remote=pssl:{ssl_port}:127.0.0.1"),
+                format!("--private-key={}", write("key.pem", key)),
+                format!("--certificate={}", write("cert.pem", cert)),
+                format!("--ca-cert={}", write("ca.pem", ca)),
+            ]
+        });
+        (fixture, ssl_port)
+    }
+
+    /// `ovsdb-tool create` from `schema` in a new directory, then serves it
+    /// with the arguments `extra` returns for that directory.
+    fn serve(schema: &str, extra: impl FnOnce(&Path) -> Vec<String>) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ovsdb-fixture-")
             .tempdir()
@@ -189,18 +190,6 @@ impl OvsdbFixture {
             .arg("create")
             .arg(&db)
             .arg(schema));
-        let write = |name: &str, text: &str| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, text).expect("write PEM");
-            path.display().to_string()
-        };
-        let ssl_port = free_port();
-        let extra = vec![
-            format!("--remote=pssl:{ssl_port}:127.0.0.1"),
-            format!("--private-key={}", write("key.pem", key)),
-            format!("--certificate={}", write("cert.pem", cert)),
-            format!("--ca-cert={}", write("ca.pem", ca)),
-        ];
         let mut server = OvsdbServer {
             dir: dir.path().to_owned(),
             name: "standalone".into(),
@@ -208,10 +197,27 @@ impl OvsdbFixture {
             child: None,
             port: free_port(),
             raft_port: None,
-            extra,
+            extra: extra(dir.path()),
         };
         server.spawn();
-        (Self { _dir: dir, server }, ssl_port)
+        Self { _dir: dir, server }
+    }
+
+    /// `ovs-vsctl --no-wait ARGS` against this database (an Open_vSwitch
+    /// one); its output, trimmed. Panics on failure.
+    pub fn vsctl(&self, args: &[&str]) -> String {
+        let out = Command::new("ovs-vsctl")
+            .arg(format!("--db={}", self.server.unix_remote()))
+            .args(["--no-wait", "--timeout=10"])
+            .args(args)
+            .output()
+            .expect("ovs-vsctl");
+        assert!(
+            out.status.success(),
+            "ovs-vsctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// The fixture's directory.
