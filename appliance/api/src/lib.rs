@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod ceph;
 pub mod error;
 pub mod host;
 pub mod install;
@@ -15,9 +16,13 @@ pub mod labels;
 pub mod network;
 pub mod ovn;
 pub mod ssh;
+pub mod volume;
 
 pub use agent::{AgentInfo, AgentMode, RemoteApiInfo};
 pub use auth::{AuthStatus, SetPasswordRequest, VerifyRequest};
+pub use ceph::{
+    CephClusterInfo, CephConfig, CephHealthCheck, CephJoinRequest, CephMon, CephPool, CephStatus,
+};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use host::{
     AddressFamily, AddressScope, CpuInfo, DefaultRoute, DnsInfo, HostFacts, HostInfo,
@@ -34,6 +39,10 @@ pub use network::{
 };
 pub use ovn::{ChassisConfig, ChassisRequest, ChassisStatus, EncapType};
 pub use ssh::{AuditEvent, SshEnableRequest, SshStatus};
+pub use volume::{
+    CloneRequest, Snapshot, SnapshotCreate, Volume, VolumeCreate, VolumeDeleteQuery, VolumeParent,
+    VolumeResize, VolumeSummary,
+};
 
 /// Path prefix of every route of version 1 of the API.
 pub const API_PREFIX: &str = "/v1";

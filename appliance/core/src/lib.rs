@@ -1,5 +1,7 @@
 //! The host agent's logic, kept free of I/O so it can be tested alone.
 //!
+//! - [`ceph`]: checking Ceph join requests, sizes and volume names.
+//! - [`ceph_state`]: the Ceph cluster this host joined.
 //! - [`document`]: how a persisted document declares and checks its
 //!   schema version.
 //! - [`host_state`]: the persisted host document (identity, labels) and
@@ -14,6 +16,8 @@
 //! - [`secrets`]: the admin password hash and the SSH window.
 //! - [`shadow`]: editing a password field of /etc/shadow text.
 
+pub mod ceph;
+pub mod ceph_state;
 pub mod document;
 pub mod host_state;
 pub mod labels;

@@ -6,7 +6,10 @@
 
 mod agent;
 mod bins;
+pub mod ceph;
+pub mod libvirt;
 mod loop_disk;
+pub mod netns;
 pub mod ovn;
 pub mod ovsdb;
 
