@@ -61,6 +61,12 @@ pub enum AgentError {
     /// OVN chassis registration failed; nothing was persisted.
     #[error("OVN chassis registration failed")]
     Ovn(#[source] lqx_ovn::OvnError),
+    /// A Ceph operation failed or was refused; nothing was persisted.
+    #[error(transparent)]
+    Ceph(lqx_ceph::CephError),
+    /// libvirt did not store or remove the Ceph key.
+    #[error("libvirt")]
+    Libvirt(#[source] lqx_libvirt::LibvirtError),
 }
 
 /// Saves `doc` without blocking the runtime (the write fsyncs twice).
@@ -97,6 +103,42 @@ pub struct AgentOptions {
     pub watch: WatchTiming,
     /// OVN chassis registration.
     pub ovn: OvnOptions,
+    /// The Ceph client.
+    pub ceph: CephOptions,
+}
+
+/// How the Ceph client connects and where its key goes for QEMU.
+#[derive(Clone)]
+pub struct CephOptions {
+    /// Connects to clusters.
+    pub backend: Arc<dyn lqx_ceph::CephBackend>,
+    /// How long to wait for a monitor.
+    pub timeout: Duration,
+    /// The libvirt daemon that gets the key as a secret, if any.
+    pub libvirt_uri: Option<String>,
+    /// Start libvirtd.service before using it (the appliance).
+    pub manage_units: bool,
+}
+
+impl Default for CephOptions {
+    fn default() -> Self {
+        Self {
+            backend: Arc::new(lqx_ceph::RadosBackend),
+            timeout: Duration::from_secs(10),
+            libvirt_uri: None,
+            manage_units: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for CephOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CephOptions")
+            .field("timeout", &self.timeout)
+            .field("libvirt_uri", &self.libvirt_uri)
+            .field("manage_units", &self.manage_units)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the OVN chassis settings go and how long registration waits.
@@ -137,6 +179,7 @@ pub struct Agent {
     auth: Arc<AuthService>,
     ssh: Arc<SshService>,
     ovn: Arc<crate::ovn::OvnService>,
+    ceph: Arc<crate::ceph::CephService>,
     store: Arc<StateDir>,
     remote: std::sync::OnceLock<lqx_api::RemoteApiInfo>,
     // Held across the whole read-modify-persist sequence so that writes
@@ -187,9 +230,26 @@ impl Agent {
             options.ovn.wait,
             options.ovn.allow_unix,
         )?);
+        let ceph = Arc::new(crate::ceph::CephService::open(
+            Arc::clone(&store),
+            Arc::clone(&options.ceph.backend),
+            options
+                .ceph
+                .libvirt_uri
+                .clone()
+                .map(|uri| crate::ceph::LibvirtSecrets {
+                    uri,
+                    manager: options
+                        .ceph
+                        .manage_units
+                        .then(|| Arc::clone(&backends.manager)),
+                }),
+            options.ceph.timeout,
+        )?);
         Ok(Self {
             info,
             ovn,
+            ceph,
             probe: backends.probe,
             manager: backends.manager,
             installer,
@@ -235,6 +295,12 @@ impl Agent {
             Err(_) => String::new(),
         };
         tokio::spawn(Arc::clone(&self.ovn).resume(hostname));
+        tokio::spawn(Arc::clone(&self.ceph).resume());
+    }
+
+    /// The Ceph client.
+    pub fn ceph(&self) -> &Arc<crate::ceph::CephService> {
+        &self.ceph
     }
 
     /// The OVN chassis registration.

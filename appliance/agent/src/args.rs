@@ -64,6 +64,17 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub ovn_wait: u64,
 
+    /// Seconds to wait for a Ceph monitor when joining or connecting; later
+    /// Ceph operations give up after max(this, 30) seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub ceph_timeout: u64,
+
+    /// The libvirt daemon that receives the Ceph key as a secret for VM
+    /// disks. Default: qemu:///system in appliance mode, none otherwise.
+    #[arg(long, value_name = "URI")]
+    pub libvirt_uri: Option<String>,
+
     /// Print the OpenAPI document of the API and exit.
     #[arg(long)]
     pub print_openapi: bool,

@@ -9,6 +9,7 @@
 //! - [`auth`]: the admin password.
 //! - [`ssh`]: time-limited SSH.
 //! - [`journal`]: a unit's newest journal lines.
+//! - [`ceph`]: this host as a client of a Ceph cluster.
 //! - [`ovn`]: this host as an OVN chassis.
 //! - [`remote`]: the remote API (HTTPS, mutual TLS) and its certificates.
 //! - [`socket`]: the local API socket.
@@ -18,6 +19,7 @@ pub mod agent;
 pub mod api;
 pub mod args;
 pub mod auth;
+pub mod ceph;
 pub mod installer;
 pub mod journal;
 pub mod logging;
@@ -88,6 +90,15 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
             wait: Duration::from_secs(args.ovn_wait),
             manage_units: appliance,
             allow_unix: !appliance,
+        },
+        ceph: agent::CephOptions {
+            timeout: Duration::from_secs(args.ceph_timeout),
+            libvirt_uri: args
+                .libvirt_uri
+                .clone()
+                .or_else(|| appliance.then(|| "qemu:///system".to_owned())),
+            manage_units: appliance,
+            ..Default::default()
         },
     };
     let installer = installer::Installer::new(

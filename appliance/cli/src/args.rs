@@ -72,6 +72,18 @@ pub enum Command {
         #[command(subcommand)]
         command: OvnCommand,
     },
+    /// This host as a client of a Ceph cluster.
+    Ceph {
+        /// What to do.
+        #[command(subcommand)]
+        command: CephCommand,
+    },
+    /// RBD volumes in the joined Ceph cluster.
+    Volume {
+        /// What to do.
+        #[command(subcommand)]
+        command: VolumeCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -189,6 +201,121 @@ pub enum OvnCommand {
     Status,
     /// Removes the registration and the chassis' southbound rows.
     Unregister,
+}
+
+/// `lqx ceph ...`.
+#[derive(Debug, Subcommand)]
+pub enum CephCommand {
+    /// Joins a cluster; returns once a monitor accepted the key and the
+    /// cluster's fsid, health and monitor map were read. Nothing is kept
+    /// when it fails.
+    Join {
+        /// Monitors: IP, IP:PORT or [IPv6]:PORT, comma-separated (port
+        /// 3300 is msgr v2, 6789 v1; without a port both are tried).
+        #[arg(long, value_name = "ADDRS", value_delimiter = ',', required = true)]
+        mon: Vec<String>,
+        /// The cephx entity, client.ID.
+        #[arg(long, value_name = "client.ID")]
+        name: String,
+        /// Its key, base64 (as `ceph auth print-key` prints it); `-` reads
+        /// it from standard input, keeping it out of the process list.
+        #[arg(
+            long,
+            value_name = "BASE64",
+            conflicts_with = "keyring",
+            required_unless_present = "keyring"
+        )]
+        key: Option<String>,
+        /// A keyring file holding the key of --name.
+        #[arg(long, value_name = "FILE")]
+        keyring: Option<std::path::PathBuf>,
+        /// Refuse a cluster whose fsid is not this one.
+        #[arg(long, value_name = "UUID")]
+        fsid: Option<uuid::Uuid>,
+    },
+    /// The membership and the cluster's health, monitors and pools.
+    Status,
+    /// Forgets the cluster: its key, libvirt secret and membership.
+    Leave,
+}
+
+/// `lqx volume ...`.
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Creates a volume.
+    Create {
+        /// POOL/NAME.
+        spec: String,
+        /// Size, e.g. 10GiB, 512MiB.
+        #[arg(long, value_name = "SIZE")]
+        size: String,
+    },
+    /// Lists a pool's volumes.
+    List {
+        /// The pool.
+        pool: String,
+    },
+    /// A volume with its snapshots and their clones.
+    Show {
+        /// POOL/NAME.
+        spec: String,
+    },
+    /// Resizes a volume.
+    Resize {
+        /// POOL/NAME.
+        spec: String,
+        /// The new size, e.g. 20GiB.
+        #[arg(long, value_name = "SIZE")]
+        size: String,
+        /// Allow a smaller size, discarding the data past it.
+        #[arg(long)]
+        allow_shrink: bool,
+    },
+    /// Snapshots of a volume.
+    Snapshot {
+        /// What to do.
+        #[command(subcommand)]
+        command: SnapshotCommand,
+    },
+    /// Clones a snapshot into a new volume.
+    Clone {
+        /// POOL/NAME@SNAP.
+        source: String,
+        /// POOL/NEW.
+        target: String,
+    },
+    /// Deletes a volume.
+    Delete {
+        /// POOL/NAME.
+        spec: String,
+        /// Also delete its snapshots.
+        #[arg(long)]
+        snapshots: bool,
+        /// Flatten the clones of those snapshots first (they keep their
+        /// data).
+        #[arg(long, requires = "snapshots")]
+        flatten_clones: bool,
+    },
+}
+
+/// `lqx volume snapshot ...`.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Takes a snapshot.
+    Create {
+        /// POOL/NAME@SNAP.
+        spec: String,
+    },
+    /// Lists a volume's snapshots.
+    List {
+        /// POOL/NAME.
+        spec: String,
+    },
+    /// Deletes a snapshot (refused while it has clones).
+    Delete {
+        /// POOL/NAME@SNAP.
+        spec: String,
+    },
 }
 
 /// `--encap-type`.

@@ -4,14 +4,17 @@ mod args;
 mod render;
 
 use args::{
-    Args, Command, EncapArg, HostCommand, InstallCommand, LabelCommand, NetworkCommand, OvnCommand,
+    Args, CephCommand, Command, EncapArg, HostCommand, InstallCommand, LabelCommand,
+    NetworkCommand, OvnCommand, SnapshotCommand, VolumeCommand,
 };
 use clap::{CommandFactory, Parser};
 use lqx_api::{
-    ApplyRequest, ChassisRequest, EncapType, ErrorBody, ErrorCode, InstallRequest, LabelsPatch,
-    NetworkConfig, PowerAction,
+    ApplyRequest, CephJoinRequest, ChassisRequest, CloneRequest, EncapType, ErrorBody, ErrorCode,
+    InstallRequest, LabelsPatch, NetworkConfig, PowerAction, Volume, VolumeCreate,
+    VolumeDeleteQuery, VolumeResize,
 };
 use lqx_client::{Client, ClientError};
+use lqx_core::ceph::VolumeSpec;
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -162,9 +165,181 @@ async fn run(args: Args) -> Result<(), ClientError> {
                 print!("{}", render::chassis(&status));
             }
         }
+        Command::Ceph { command } => {
+            let status = match command {
+                CephCommand::Join {
+                    mon,
+                    name,
+                    key,
+                    keyring,
+                    fsid,
+                } => {
+                    let key = match (key, keyring) {
+                        (Some(key), _) if key == "-" => std::io::read_to_string(std::io::stdin())
+                            .map_err(|e| {
+                                invalid(format!("cannot read the key from standard input: {e}"))
+                            })?
+                            .trim()
+                            .to_owned(),
+                        (Some(key), _) => key,
+                        (None, Some(path)) => read_keyring(&path, &name)?,
+                        (None, None) => unreachable!("clap requires one"),
+                    };
+                    let request = CephJoinRequest {
+                        mons: mon,
+                        name,
+                        key,
+                        fsid,
+                    };
+                    client.join_ceph(&request).await?
+                }
+                CephCommand::Status => client.ceph().await?,
+                CephCommand::Leave => client.leave_ceph().await?,
+            };
+            if args.json {
+                print_json(&status);
+            } else {
+                print!("{}", render::ceph(&status));
+            }
+        }
+        Command::Volume { command } => volume(&client, command, args.json).await?,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
     Ok(())
+}
+
+async fn volume(client: &Client, command: VolumeCommand, json: bool) -> Result<(), ClientError> {
+    let show = |v: &Volume| {
+        if json {
+            print_json(v);
+        } else {
+            print!("{}", render::volume(v));
+        }
+    };
+    match command {
+        VolumeCommand::Create { spec, size } => {
+            let s = spec_without_snapshot(&spec)?;
+            let size_bytes = parse_size(&size)?;
+            let body = VolumeCreate {
+                name: s.name.clone(),
+                size_bytes,
+            };
+            show(&client.create_volume(&s.pool, &body).await?);
+        }
+        VolumeCommand::List { pool } => {
+            lqx_core::ceph::check_name("pool", &pool).map_err(invalid)?;
+            let list = client.volumes(&pool).await?;
+            if json {
+                print_json(&list);
+            } else {
+                print!("{}", render::volumes(&list));
+            }
+        }
+        VolumeCommand::Show { spec } => {
+            let s = spec_without_snapshot(&spec)?;
+            show(&client.volume(&s.pool, &s.name).await?);
+        }
+        VolumeCommand::Resize {
+            spec,
+            size,
+            allow_shrink,
+        } => {
+            let s = spec_without_snapshot(&spec)?;
+            let body = VolumeResize {
+                size_bytes: parse_size(&size)?,
+                allow_shrink,
+            };
+            show(&client.resize_volume(&s.pool, &s.name, &body).await?);
+        }
+        VolumeCommand::Snapshot { command } => match command {
+            SnapshotCommand::Create { spec } => {
+                let (s, snap) = spec_with_snapshot(&spec)?;
+                show(&client.create_snapshot(&s.pool, &s.name, &snap).await?);
+            }
+            SnapshotCommand::List { spec } => {
+                let s = spec_without_snapshot(&spec)?;
+                let v = client.volume(&s.pool, &s.name).await?;
+                if json {
+                    print_json(&v.snapshots);
+                } else {
+                    print!("{}", render::snapshots(&v.snapshots));
+                }
+            }
+            SnapshotCommand::Delete { spec } => {
+                let (s, snap) = spec_with_snapshot(&spec)?;
+                show(&client.delete_snapshot(&s.pool, &s.name, &snap).await?);
+            }
+        },
+        VolumeCommand::Clone { source, target } => {
+            let (src, snap) = spec_with_snapshot(&source)?;
+            let dst = spec_without_snapshot(&target)?;
+            let body = CloneRequest {
+                pool: dst.pool,
+                name: dst.name,
+            };
+            show(
+                &client
+                    .clone_snapshot(&src.pool, &src.name, &snap, &body)
+                    .await?,
+            );
+        }
+        VolumeCommand::Delete {
+            spec,
+            snapshots,
+            flatten_clones,
+        } => {
+            let s = spec_without_snapshot(&spec)?;
+            let how = VolumeDeleteQuery {
+                snapshots,
+                flatten_clones,
+            };
+            client.delete_volume(&s.pool, &s.name, how).await?;
+            if json {
+                print_json(&serde_json::json!({"deleted": spec}));
+            } else {
+                println!("deleted {spec}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A bad argument, said before the agent is asked anything.
+fn invalid(message: String) -> ClientError {
+    ClientError::Api {
+        status: 422,
+        code: ErrorCode::InvalidValue,
+        message,
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64, ClientError> {
+    lqx_core::ceph::parse_size(s).map_err(|e| invalid(format!("--size: {e}")))
+}
+
+fn spec_without_snapshot(s: &str) -> Result<VolumeSpec, ClientError> {
+    let spec = VolumeSpec::parse(s).map_err(invalid)?;
+    if spec.snapshot.is_some() {
+        return Err(invalid(format!("{s:?}: give POOL/NAME, without @SNAP")));
+    }
+    Ok(spec)
+}
+
+fn spec_with_snapshot(s: &str) -> Result<(VolumeSpec, String), ClientError> {
+    let spec = VolumeSpec::parse(s).map_err(invalid)?;
+    match spec.snapshot.clone() {
+        Some(snap) => Ok((spec, snap)),
+        None => Err(invalid(format!("{s:?}: give POOL/NAME@SNAP"))),
+    }
+}
+
+/// The key of `name` from a keyring file, read here so that the file
+/// never has to be on the agent's host.
+fn read_keyring(path: &std::path::Path, name: &str) -> Result<String, ClientError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    lqx_core::ceph::key_from_keyring(&text, name)
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))
 }
 
 /// Reads and checks a configuration file before anything is sent, so a

@@ -436,6 +436,147 @@ pub fn chassis(status: &lqx_api::ChassisStatus) -> String {
     out
 }
 
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// `lqx ceph status`.
+pub fn ceph(status: &lqx_api::CephStatus) -> String {
+    let mut out = String::new();
+    let Some(config) = &status.config else {
+        out.push_str("Not a client of a Ceph cluster.\n");
+        return out;
+    };
+    let mut rows = vec![
+        ("Cluster", config.fsid.to_string()),
+        ("Client", config.name.clone()),
+        ("Monitors", config.mons.join(", ")),
+        ("Joined", rfc3339(config.joined_at)),
+    ];
+    if let Some(secret) = config.libvirt_secret {
+        rows.push(("libvirt secret", secret.to_string()));
+    }
+    if let Some(c) = &status.cluster {
+        rows.push(("Health", c.health.clone()));
+        for check in &c.checks {
+            rows.push((
+                "",
+                format!("{} {}: {}", check.severity, check.code, check.message),
+            ));
+        }
+        for m in &c.mons {
+            let addr = m.v2.clone().or_else(|| m.v1.clone()).unwrap_or_default();
+            rows.push(("Monitor", format!("{} (rank {}) {addr}", m.name, m.rank)));
+        }
+    }
+    for (name, value) in rows {
+        let _ = writeln!(out, "{name:<16}{value}");
+    }
+    if let Some(problem) = &status.problem {
+        let _ = writeln!(out, "{:<16}{problem}", "Problem");
+    }
+    if let Some(c) = &status.cluster {
+        out.push('\n');
+        let rows: Vec<[String; 4]> = c
+            .pools
+            .iter()
+            .map(|p| {
+                [
+                    p.name.clone(),
+                    p.id.to_string(),
+                    if p.applications.is_empty() {
+                        "-".into()
+                    } else {
+                        p.applications.join(",")
+                    },
+                    if p.rbd_readable {
+                        "readable"
+                    } else {
+                        "no access"
+                    }
+                    .into(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["POOL", "ID", "APPLICATIONS", "RBD"], &rows));
+    }
+    out
+}
+
+/// `lqx volume list`.
+pub fn volumes(list: &[lqx_api::VolumeSummary]) -> String {
+    if list.is_empty() {
+        return "(no volumes)\n".into();
+    }
+    let rows: Vec<[String; 4]> = list
+        .iter()
+        .map(|v| {
+            [
+                v.name.clone(),
+                lqx_core::ceph::format_size(v.size_bytes),
+                v.snapshots.to_string(),
+                v.parent.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    table(&["NAME", "SIZE", "SNAPSHOTS", "PARENT"], &rows)
+}
+
+/// `lqx volume snapshot list`.
+pub fn snapshots(list: &[lqx_api::Snapshot]) -> String {
+    if list.is_empty() {
+        return "(no snapshots)\n".into();
+    }
+    let rows: Vec<[String; 4]> = list
+        .iter()
+        .map(|s| {
+            [
+                s.name.clone(),
+                lqx_core::ceph::format_size(s.size_bytes),
+                if s.protected { "yes" } else { "no" }.into(),
+                if s.clones.is_empty() {
+                    "-".into()
+                } else {
+                    s.clones.join(", ")
+                },
+            ]
+        })
+        .collect();
+    table(&["SNAPSHOT", "SIZE", "PROTECTED", "CLONES"], &rows)
+}
+
+/// `lqx volume show` and what volume commands print.
+pub fn volume(v: &lqx_api::Volume) -> String {
+    let mut out = String::new();
+    let rows = [
+        ("Volume", format!("{}/{}", v.pool, v.name)),
+        ("Size", lqx_core::ceph::format_size(v.size_bytes)),
+        ("Id", v.id.clone()),
+        (
+            "Object size",
+            lqx_core::ceph::format_size(v.object_size_bytes),
+        ),
+        ("Features", v.features.join(", ")),
+        (
+            "Parent",
+            v.parent
+                .as_ref()
+                .map(|p| format!("{}/{}@{}", p.pool, p.name, p.snapshot))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        ("Created", rfc3339(v.created_at)),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(out, "{name:<16}{value}");
+    }
+    if !v.snapshots.is_empty() {
+        out.push('\n');
+        out.push_str(&snapshots(&v.snapshots));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,6 +617,31 @@ mod tests {
             controller: None,
             addresses: vec![],
         }
+    }
+
+    #[test]
+    fn volume_tables_align() {
+        let list = [
+            lqx_api::VolumeSummary {
+                name: "golden".into(),
+                size_bytes: 10 << 30,
+                parent: None,
+                snapshots: 1,
+            },
+            lqx_api::VolumeSummary {
+                name: "vm1".into(),
+                size_bytes: 512 << 20,
+                parent: Some("vms/golden@base".into()),
+                snapshots: 0,
+            },
+        ];
+        assert_eq!(
+            volumes(&list),
+            "NAME    SIZE     SNAPSHOTS  PARENT\n\
+             golden  10 GiB   1          -\n\
+             vm1     512 MiB  0          vms/golden@base\n"
+        );
+        assert_eq!(volumes(&[]), "(no volumes)\n");
     }
 
     #[test]

@@ -11,10 +11,11 @@ use hyper::body::Bytes;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use lqx_api::{
-    AgentInfo, ApplyRequest, AuthStatus, ChassisRequest, ChassisStatus, Diagnostics, ErrorBody,
-    ErrorCode, HostInfo, InstallInfo, InstallProgress, InstallRequest, JournalLines, Labels,
-    LabelsPatch, NetworkConfig, NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest,
-    SshEnableRequest, SshStatus, VerifyRequest,
+    AgentInfo, ApplyRequest, AuthStatus, CephJoinRequest, CephStatus, ChassisRequest,
+    ChassisStatus, CloneRequest, Diagnostics, ErrorBody, ErrorCode, HostInfo, InstallInfo,
+    InstallProgress, InstallRequest, JournalLines, Labels, LabelsPatch, NetworkConfig,
+    NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest, SnapshotCreate, SshEnableRequest,
+    SshStatus, VerifyRequest, Volume, VolumeCreate, VolumeDeleteQuery, VolumeResize, VolumeSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -292,6 +293,115 @@ impl Client {
             .await
     }
 
+    /// `GET /v1/ceph`.
+    pub async fn ceph(&self) -> Result<CephStatus, ClientError> {
+        self.call(Method::GET, "/v1/ceph", None::<&()>).await
+    }
+
+    /// `POST /v1/ceph`.
+    pub async fn join_ceph(&self, request: &CephJoinRequest) -> Result<CephStatus, ClientError> {
+        self.call(Method::POST, "/v1/ceph", Some(request)).await
+    }
+
+    /// `DELETE /v1/ceph`.
+    pub async fn leave_ceph(&self) -> Result<CephStatus, ClientError> {
+        self.call(Method::DELETE, "/v1/ceph", None::<&()>).await
+    }
+
+    /// `GET /v1/volumes/{pool}`.
+    pub async fn volumes(&self, pool: &str) -> Result<Vec<VolumeSummary>, ClientError> {
+        let path = format!("/v1/volumes/{}", percent_encode(pool));
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/volumes/{pool}`.
+    pub async fn create_volume(
+        &self,
+        pool: &str,
+        request: &VolumeCreate,
+    ) -> Result<Volume, ClientError> {
+        let path = format!("/v1/volumes/{}", percent_encode(pool));
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    /// `GET /v1/volumes/{pool}/{name}`.
+    pub async fn volume(&self, pool: &str, name: &str) -> Result<Volume, ClientError> {
+        self.call(Method::GET, &volume_path(pool, name), None::<&()>)
+            .await
+    }
+
+    /// `DELETE /v1/volumes/{pool}/{name}`.
+    pub async fn delete_volume(
+        &self,
+        pool: &str,
+        name: &str,
+        how: VolumeDeleteQuery,
+    ) -> Result<(), ClientError> {
+        let path = format!(
+            "{}?snapshots={}&flatten_clones={}",
+            volume_path(pool, name),
+            how.snapshots,
+            how.flatten_clones
+        );
+        self.call_empty(Method::DELETE, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/volumes/{pool}/{name}/resize`.
+    pub async fn resize_volume(
+        &self,
+        pool: &str,
+        name: &str,
+        request: &VolumeResize,
+    ) -> Result<Volume, ClientError> {
+        let path = format!("{}/resize", volume_path(pool, name));
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    /// `POST /v1/volumes/{pool}/{name}/snapshots`.
+    pub async fn create_snapshot(
+        &self,
+        pool: &str,
+        name: &str,
+        snapshot: &str,
+    ) -> Result<Volume, ClientError> {
+        let path = format!("{}/snapshots", volume_path(pool, name));
+        let body = SnapshotCreate {
+            name: snapshot.to_owned(),
+        };
+        self.call(Method::POST, &path, Some(&body)).await
+    }
+
+    /// `DELETE /v1/volumes/{pool}/{name}/snapshots/{snapshot}`.
+    pub async fn delete_snapshot(
+        &self,
+        pool: &str,
+        name: &str,
+        snapshot: &str,
+    ) -> Result<Volume, ClientError> {
+        let path = format!(
+            "{}/snapshots/{}",
+            volume_path(pool, name),
+            percent_encode(snapshot)
+        );
+        self.call(Method::DELETE, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/volumes/{pool}/{name}/snapshots/{snapshot}/clone`.
+    pub async fn clone_snapshot(
+        &self,
+        pool: &str,
+        name: &str,
+        snapshot: &str,
+        target: &CloneRequest,
+    ) -> Result<Volume, ClientError> {
+        let path = format!(
+            "{}/snapshots/{}/clone",
+            volume_path(pool, name),
+            percent_encode(snapshot)
+        );
+        self.call(Method::POST, &path, Some(target)).await
+    }
+
     /// `GET /v1/host/diagnostics`.
     pub async fn diagnostics(&self) -> Result<Diagnostics, ClientError> {
         self.call(Method::GET, "/v1/host/diagnostics", None::<&()>)
@@ -516,6 +626,14 @@ fn encode<B: Serialize>(body: &B) -> Result<Vec<u8>, ClientError> {
 
 /// Escapes a query value: unit names are plain, but an operator can type
 /// anything.
+fn volume_path(pool: &str, name: &str) -> String {
+    format!(
+        "/v1/volumes/{}/{}",
+        percent_encode(pool),
+        percent_encode(name)
+    )
+}
+
 fn percent_encode(value: &str) -> String {
     value
         .bytes()

@@ -46,6 +46,28 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     message
 }
 
+/// What a Ceph failure means to an API client.
+fn ceph_status(e: &lqx_ceph::CephError) -> (StatusCode, ErrorCode) {
+    use lqx_ceph::CephError as E;
+    match e {
+        E::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+        E::Exists(_)
+        | E::HasSnapshots { .. }
+        | E::HasClones { .. }
+        | E::InUse(_)
+        | E::ShrinkRefused { .. }
+        | E::WrongCluster { .. } => (StatusCode::CONFLICT, ErrorCode::Conflict),
+        E::PermissionDenied { .. } => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+        E::AuthFailed { .. } => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue),
+        E::Unreachable { .. } | E::TimedOut(_) | E::Stopped => {
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+        }
+        E::Mon { .. } | E::Answer { .. } | E::Rados { .. } | E::Rbd { .. } | E::Io(_) => {
+            (StatusCode::BAD_GATEWAY, ErrorCode::Unavailable)
+        }
+    }
+}
+
 impl From<AgentError> for ApiError {
     fn from(err: AgentError) -> Self {
         let (status, code) = match &err {
@@ -60,6 +82,8 @@ impl From<AgentError> for ApiError {
             | AgentError::Ovn(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AgentError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests),
+            AgentError::Ceph(e) => ceph_status(e),
+            AgentError::Libvirt(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Store(_) | AgentError::Task(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }

@@ -2,6 +2,7 @@
 //! document generated from the same route definitions.
 
 mod access;
+mod ceph;
 pub mod error;
 mod host;
 mod install;
@@ -10,6 +11,7 @@ mod limit;
 mod network;
 mod ovn;
 pub mod peer;
+mod volumes;
 
 use crate::agent::Agent;
 use axum::Router;
@@ -41,7 +43,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "install", description = "Installing the live system onto a disk"),
         (name = "network", description = "Network configuration with safe apply, and preflight checks"),
         (name = "auth", description = "The admin password"),
-        (name = "ovn", description = "This host as an OVN chassis")
+        (name = "ovn", description = "This host as an OVN chassis"),
+        (name = "ceph", description = "This host as a client of a Ceph cluster"),
+        (name = "volumes", description = "RBD volumes, their snapshots and clones")
     )
 )]
 struct ApiDoc;
@@ -72,6 +76,13 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
             ovn::post_chassis,
             ovn::delete_chassis
         ))
+        .routes(routes!(ceph::get_ceph, ceph::post_ceph, ceph::delete_ceph))
+        .routes(routes!(volumes::list_volumes, volumes::create_volume))
+        .routes(routes!(volumes::get_volume, volumes::delete_volume))
+        .routes(routes!(volumes::resize_volume))
+        .routes(routes!(volumes::create_snapshot))
+        .routes(routes!(volumes::delete_snapshot))
+        .routes(routes!(volumes::clone_snapshot))
         .split_for_parts()
 }
 
@@ -304,6 +315,7 @@ mod tests {
                 "/v1/auth",
                 "/v1/auth/password",
                 "/v1/auth/verify",
+                "/v1/ceph",
                 "/v1/host",
                 "/v1/host/diagnostics",
                 "/v1/host/journal",
@@ -315,7 +327,13 @@ mod tests {
                 "/v1/host/power",
                 "/v1/host/ssh",
                 "/v1/install",
-                "/v1/ovn/chassis"
+                "/v1/ovn/chassis",
+                "/v1/volumes/{pool}",
+                "/v1/volumes/{pool}/{name}",
+                "/v1/volumes/{pool}/{name}/resize",
+                "/v1/volumes/{pool}/{name}/snapshots",
+                "/v1/volumes/{pool}/{name}/snapshots/{snapshot}",
+                "/v1/volumes/{pool}/{name}/snapshots/{snapshot}/clone"
             ]
         );
     }
