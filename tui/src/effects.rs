@@ -1,7 +1,7 @@
 //! Performing effects against the agent's API. Shared by the runtime and
 //! by tests that drive the console against a real agent.
 
-use crate::event::{Effect, Event, Failure, JOURNAL_LINES, NetworkOp, OvnOp, SshOp};
+use crate::event::{CephOp, Effect, Event, Failure, JOURNAL_LINES, NetworkOp, OvnOp, SshOp};
 use lqx_api::{ApplyRequest, InstallRequest, SetPasswordRequest, SshEnableRequest};
 use lqx_client::Client;
 
@@ -69,6 +69,15 @@ pub async fn perform(client: &Client, effect: Effect) -> Event {
         Effect::UnregisterOvn => Event::Ovn(
             OvnOp::Unregister,
             client.unregister_chassis().await.map_err(Failure::from),
+        ),
+        Effect::FetchCeph => Event::Ceph(CephOp::Fetch, client.ceph().await.map_err(Failure::from)),
+        Effect::JoinCeph(request) => Event::Ceph(
+            CephOp::Join,
+            client.join_ceph(&request).await.map_err(Failure::from),
+        ),
+        Effect::LeaveCeph => Event::Ceph(
+            CephOp::Leave,
+            client.leave_ceph().await.map_err(Failure::from),
         ),
         Effect::FetchSsh => Event::Ssh(SshOp::Fetch, client.ssh().await.map_err(Failure::from)),
         Effect::EnableSsh { minutes, password } => Event::Ssh(

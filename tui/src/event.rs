@@ -3,8 +3,9 @@
 
 use crossterm::event::KeyEvent;
 use lqx_api::{
-    AuthStatus, ChassisRequest, ChassisStatus, Diagnostics, HostInfo, InstallInfo, InstallProgress,
-    JournalLines, NetworkConfig, NetworkStatus, PowerAction, SshStatus,
+    AuthStatus, CephJoinRequest, CephStatus, ChassisRequest, ChassisStatus, Diagnostics, HostInfo,
+    InstallInfo, InstallProgress, JournalLines, NetworkConfig, NetworkStatus, PowerAction,
+    SshStatus,
 };
 use std::fmt;
 
@@ -85,6 +86,17 @@ pub enum OvnOp {
     Unregister,
 }
 
+/// Which Ceph call a [`Event::Ceph`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CephOp {
+    /// `GET /v1/ceph`.
+    Fetch,
+    /// `POST /v1/ceph`.
+    Join,
+    /// `DELETE /v1/ceph`.
+    Leave,
+}
+
 /// One thing that happened.
 #[derive(Debug)]
 pub enum Event {
@@ -118,6 +130,8 @@ pub enum Event {
     Ssh(SshOp, Reply<SshStatus>),
     /// An OVN call finished.
     Ovn(OvnOp, Reply<ChassisStatus>),
+    /// A Ceph call finished.
+    Ceph(CephOp, Reply<CephStatus>),
 }
 
 /// Work the runtime does on the state's behalf; its results come back as
@@ -181,6 +195,12 @@ pub enum Effect {
     RegisterOvn(ChassisRequest),
     /// `DELETE /v1/ovn/chassis`.
     UnregisterOvn,
+    /// `GET /v1/ceph`.
+    FetchCeph,
+    /// `POST /v1/ceph`. The request's `Debug` leaves its key out.
+    JoinCeph(CephJoinRequest),
+    /// `DELETE /v1/ceph`.
+    LeaveCeph,
 }
 
 /// How many journal lines the diagnostics screen reads.

@@ -2,14 +2,15 @@
 //! them is in `view::widgets`.
 
 use crate::keymap::Command;
+use std::fmt;
 
 /// Longest text accepted in a field: enough for a list of addresses,
 /// short enough that a stuck key cannot grow the state without bound.
 pub const MAX_TEXT: usize = 200;
 
 /// A one-line text field with a cursor. Masked fields draw `*` per
-/// character.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// character, and keep their text out of `Debug` too.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct TextField {
     value: String,
     /// Cursor position in characters.
@@ -114,6 +115,26 @@ impl TextField {
             .char_indices()
             .nth(chars)
             .map_or(self.value.len(), |(i, _)| i)
+    }
+}
+
+// Secrets (passwords, the Ceph key) sit in masked fields, and the state
+// they belong to is printed by tests and could be by logs: a masked
+// field shows only how long its text is.
+impl fmt::Debug for TextField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TextField");
+        if self.masked {
+            d.field(
+                "value",
+                &format_args!("<{} chars>", self.value.chars().count()),
+            );
+        } else {
+            d.field("value", &self.value);
+        }
+        d.field("cursor", &self.cursor)
+            .field("masked", &self.masked)
+            .finish()
     }
 }
 
@@ -256,6 +277,11 @@ mod tests {
         p.edit(Command::Char('é'));
         p.edit(Command::Char('x'));
         assert_eq!((p.value(), p.display().as_str()), ("éx", "**"));
+        let debug = format!("{p:?}");
+        assert!(
+            !debug.contains("éx") && debug.contains("<2 chars>"),
+            "{debug}"
+        );
     }
 
     #[test]

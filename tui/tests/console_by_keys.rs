@@ -1,8 +1,9 @@
 //! The console driven by key presses against a real lqxd (standalone: it
 //! renders network files into its state directory and leaves the host's
 //! networking alone): first password, lock and unlock, a static address
-//! applied and confirmed, and an invalid field that sends nothing; and
-//! the OVN screen registering the host with a real OVN stack.
+//! applied and confirmed, and an invalid field that sends nothing; the
+//! OVN screen registering the host with a real OVN stack; and the Ceph
+//! screen joining and leaving a real Ceph cluster.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lqx_api::{ApplyResult, Ipv4Config, NetworkConfig};
@@ -275,4 +276,116 @@ async fn ovn_chassis_registered_and_unregistered_by_keys() {
         app.ovn
     );
     assert_eq!(find(), "");
+}
+
+#[tokio::test]
+async fn ceph_joined_and_left_by_keys() {
+    use lqx_console::app::ceph::{FSID, KEY, NAME};
+    use lqx_console::view::sample::render;
+    use lqx_test_support::ceph::CephFixture;
+    // The daemons die with the thread that started them: the test's own.
+    let ceph = CephFixture::start();
+    ceph.create_rbd_pool("vms");
+    let key = ceph.create_rbd_client("lqx", &["vms"]);
+    let agent = AgentFixture::start_with(
+        lqx_test_support::workspace_bin("lqxd"),
+        &["--ceph-timeout", "3"],
+    )
+    .await;
+    let client = agent.client();
+    let joined = async || client.ceph().await.unwrap().config;
+    let mut app = first_boot(&agent).await;
+    tab_to(&mut app, &client, Screen::Ceph).await;
+    let status = app.ceph.status.clone().expect("status read on entry");
+    assert!(status.config.is_none(), "{status:?}");
+
+    // A name that is not client.ID: refused inline, nothing sent.
+    let mon = ceph.mon_v2().to_string();
+    type_text(&mut app, &client, &mon).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, "lqx").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    type_text(&mut app, &client, &key).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(app.ceph.errors[NAME].is_some(), "{:?}", app.ceph.errors);
+    assert_eq!(app.ceph.row, NAME, "the cursor is on the faulty field");
+    assert!(joined().await.is_none());
+
+    // client.admin's key under client.lqx: the monitors refuse it, the
+    // screen says so under the key, nothing is joined.
+    retype(&mut app, &client, "client.lqx").await;
+    press(&mut app, &client, KeyCode::Down).await;
+    retype(&mut app, &client, &ceph.admin_key()).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("authentication failed"), "{screen}");
+    assert_eq!(app.ceph.row, KEY);
+    assert!(joined().await.is_none());
+
+    // The right key, another cluster's fsid: refused, nothing joined.
+    retype(&mut app, &client, &key).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert_eq!(app.ceph.row, FSID);
+    type_text(&mut app, &client, "00000000-0000-4000-8000-000000000001").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    let message = app.ceph.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("refused: the cluster's fsid is"),
+        "{message}"
+    );
+    assert!(joined().await.is_none());
+
+    // The cluster's own fsid: joined, as the agent and `lqx` say.
+    retype(&mut app, &client, ceph.fsid()).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    let config = joined().await.unwrap_or_else(|| panic!("{:?}", app.ceph));
+    assert_eq!(config.fsid.to_string(), ceph.fsid());
+    assert_eq!(config.name, "client.lqx");
+    assert_eq!(config.mons, [format!("v2:{mon}")]);
+    let lqx = lqx_test_support::run_lqx(&agent.socket(), &["ceph", "status", "--json"]);
+    assert!(lqx.status.success(), "{lqx:?}");
+    assert!(String::from_utf8_lossy(&lqx.stdout).contains(ceph.fsid()));
+    let cluster = app.ceph.status.as_ref().and_then(|s| s.cluster.clone());
+    let cluster = cluster.unwrap_or_else(|| panic!("{:?}", app.ceph));
+    assert!(
+        cluster
+            .pools
+            .iter()
+            .any(|p| p.name == "vms" && p.rbd_readable),
+        "{cluster:?}"
+    );
+    let screen = render(&app, 120, 40);
+    for text in [ceph.fsid(), "Joined as client.lqx", "vms (rbd) readable"] {
+        assert!(screen.contains(text), "{text:?} missing:\n{screen}");
+    }
+    assert!(
+        screen.contains(&format!("a {mon}")),
+        "monitor map:\n{screen}"
+    );
+
+    // The key is nowhere: not on screen, not in the state's Debug, not in
+    // the agent's log.
+    let debug = format!("{app:?}");
+    for (what, text) in [
+        ("screen", &screen),
+        ("debug", &debug),
+        ("log", &agent.log()),
+    ] {
+        assert!(!text.contains(&key), "the key is in the {what}");
+    }
+
+    // Leave: asked first, Esc keeps the membership, Y leaves.
+    press(&mut app, &client, KeyCode::Down).await;
+    press(&mut app, &client, KeyCode::Down).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    assert!(app.ceph.confirm_leave);
+    press(&mut app, &client, KeyCode::Esc).await;
+    assert!(joined().await.is_some());
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Char('y')).await;
+    assert!(joined().await.is_none());
+    let status = app.ceph.status.clone().unwrap();
+    assert!(status.config.is_none(), "{status:?}");
 }

@@ -1,6 +1,7 @@
 //! The real `lqx-console` binary in an 80x24 tmux session against a real
 //! lqxd: set the password, see the status with the host id, switch
-//! screens, lock, quit.
+//! screens, lock, quit; and a Ceph join that takes the agent's whole
+//! connect timeout while the console keeps answering keys.
 
 mod support;
 
@@ -69,4 +70,66 @@ async fn real_binary_in_tmux() {
         assert!(std::time::Instant::now() < deadline, "{}", tmux.screen());
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Sets the first password on a fresh agent's console.
+fn first_password(tmux: &Tmux) {
+    tmux.wait_for(&["Set the admin password"], WAIT);
+    tmux.type_text(PASSWORD);
+    tmux.keys(&["Enter"]);
+    tmux.type_text(PASSWORD);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["[unlocked]"], WAIT);
+}
+
+#[tokio::test]
+async fn ceph_join_keeps_the_console_responsive() {
+    if !available() {
+        eprintln!("SKIPPED: tmux is not installed (cargo xtask test installs it)");
+        return;
+    }
+    // Long enough to switch screens and back while the agent waits.
+    let agent = AgentFixture::start_with(
+        lqx_test_support::workspace_bin("lqxd"),
+        &["--ceph-timeout", "5"],
+    )
+    .await;
+    // A port nothing listens on: the agent waits its whole timeout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let tmux = Tmux::start(
+        &agent.dir().join("tmux.sock"),
+        80,
+        24,
+        &console_command(&agent.socket(), ""),
+    );
+    first_password(&tmux);
+    tmux.keys(&["BTab", "BTab", "BTab"]);
+    tmux.wait_for(&["Ceph storage", "Not joined"], WAIT);
+
+    const KEY: &str = "AQBzSk5nAAAAABAAGJ2UxtMqK6IjkGUoJ9DAHQ==";
+    tmux.type_text(&format!("127.0.0.1:{port}"));
+    tmux.keys(&["Enter"]);
+    tmux.type_text("client.lqx");
+    tmux.keys(&["Enter"]);
+    tmux.type_text(KEY);
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.wait_for(
+        &["Joining: waiting for the monitors to accept client.lqx"],
+        WAIT,
+    );
+
+    // Another screen and back while the join is under way; the seconds
+    // go on counting.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for(&["OVN chassis"], WAIT);
+    tmux.keys(&["BTab"]);
+    tmux.wait_for(&["accept client.lqx... 2 s"], WAIT);
+
+    let screen = tmux.wait_for(&["no monitor of", "answered within 5s"], WAIT);
+    assert!(!screen.contains(KEY), "the key is never shown");
+    let status = agent.client().ceph().await.unwrap();
+    assert!(status.config.is_none(), "{status:?}");
 }

@@ -5,6 +5,7 @@
 //! handling is in its submodule.
 
 pub mod auth;
+pub mod ceph;
 pub mod diagnostics;
 pub mod install;
 pub mod names;
@@ -20,6 +21,7 @@ use lqx_core::network::NicFacts;
 use time::{Duration, OffsetDateTime};
 
 pub use auth::{SetPasswordForm, UnlockForm};
+pub use ceph::CephState;
 pub use diagnostics::DiagState;
 pub use install::InstallStep;
 pub use names::NamesState;
@@ -46,9 +48,9 @@ pub enum Screen {
     Ssh,
     /// Reboot and shutdown.
     Power,
-    /// Placeholder: joining a Ceph cluster.
+    /// Joining a Ceph cluster as a client.
     Ceph,
-    /// Placeholder: registering as an OVN chassis.
+    /// Registering as an OVN chassis.
     Ovn,
     /// Placeholder: creating or joining a cluster of hosts.
     Cluster,
@@ -134,6 +136,7 @@ pub(crate) enum Fetch {
     Diagnostics,
     Ssh,
     Ovn,
+    Ceph,
 }
 
 /// What the console knows.
@@ -179,6 +182,8 @@ pub struct App {
     pub ssh: SshState,
     /// The OVN screen.
     pub ovn: OvnState,
+    /// The Ceph screen.
+    pub ceph: CephState,
     /// The power screen.
     pub power: PowerState,
     pub(crate) in_flight: Vec<Fetch>,
@@ -208,6 +213,7 @@ impl Default for App {
             diag: DiagState::default(),
             ssh: SshState::default(),
             ovn: OvnState::default(),
+            ceph: CephState::default(),
             power: PowerState::default(),
             in_flight: vec![],
             last_refresh: None,
@@ -281,6 +287,13 @@ impl App {
                 self.ovn.reply(op, reply);
                 vec![]
             }
+            Event::Ceph(op, reply) => {
+                if op == crate::event::CephOp::Fetch {
+                    self.done(Fetch::Ceph);
+                }
+                self.ceph.reply(op, reply);
+                vec![]
+            }
         }
     }
 
@@ -325,6 +338,7 @@ impl App {
             Screen::Diagnostics => self.diag.typing(),
             Screen::Ssh => self.ssh.typing(),
             Screen::Ovn => self.ovn.typing(),
+            Screen::Ceph => self.ceph.typing(),
             _ => false,
         }
     }
@@ -396,7 +410,8 @@ impl App {
                 self.ovn.command(command, &addresses)
             }
             Screen::Power => self.power.command(command),
-            Screen::Status | Screen::Ceph | Screen::Cluster => vec![],
+            Screen::Ceph => self.ceph.command(command, self.now),
+            Screen::Status | Screen::Cluster => vec![],
         }
     }
 
@@ -437,6 +452,7 @@ impl App {
         // was asked on.
         self.unlock.after = None;
         self.power.confirm = None;
+        self.ceph.confirm_leave = false;
         self.enter_fetches()
     }
 
@@ -455,6 +471,7 @@ impl App {
             }
             Screen::Ssh => self.fetch(Fetch::Ssh),
             Screen::Ovn => self.fetch(Fetch::Ovn),
+            Screen::Ceph => self.fetch_ceph(),
             _ => vec![],
         }
     }
@@ -470,6 +487,7 @@ impl App {
         self.unlocked = false;
         self.unlock = UnlockForm::default();
         self.ssh.forget_secrets();
+        self.ceph.forget_secrets();
         self.power.confirm = None;
         if !self.screen.open_when_locked() {
             self.screen = Screen::Status;
@@ -522,7 +540,20 @@ impl App {
         if self.screen == Screen::Ovn {
             effects.extend(self.fetch(Fetch::Ovn));
         }
+        if self.screen == Screen::Ceph {
+            effects.extend(self.fetch_ceph());
+        }
         effects
+    }
+
+    /// Reads the Ceph status, unless a join or leave is under way: the
+    /// agent answers the read only after it, and the reply to the join
+    /// carries the status anyway.
+    fn fetch_ceph(&mut self) -> Vec<Effect> {
+        if self.ceph.busy.is_some() {
+            return vec![];
+        }
+        self.fetch(Fetch::Ceph)
     }
 
     /// The operator's re-read: also what the current screen shows.
@@ -546,6 +577,7 @@ impl App {
             Fetch::Diagnostics => Effect::FetchDiagnostics,
             Fetch::Ssh => Effect::FetchSsh,
             Fetch::Ovn => Effect::FetchOvn,
+            Fetch::Ceph => Effect::FetchCeph,
         }]
     }
 

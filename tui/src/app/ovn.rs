@@ -76,7 +76,8 @@ impl OvnState {
             (2, other) => {
                 self.encap_type.edit(other);
             }
-            (3 | 4, Command::Enter) | (4 | 5, Command::Letter('r')) => {
+            // R is refresh everywhere; Register is Enter on its button.
+            (3 | 4, Command::Enter) => {
                 return self.register(addresses);
             }
             (3, other) => edit_clearing(&mut self.mappings, &mut self.errors[2], other),

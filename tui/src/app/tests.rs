@@ -2,7 +2,7 @@
 //! and which effects leave.
 
 use super::*;
-use crate::event::{Failure, SshOp};
+use crate::event::{CephOp, Failure, SshOp};
 use crate::view::sample::{
     sample_config, sample_host, sample_install, sample_network, sample_now, sample_pending,
 };
@@ -662,4 +662,49 @@ fn diagnostics_unit_choice_and_typing() {
         }]
     );
     assert!(!app.typing());
+}
+
+#[test]
+fn ceph_screen_polls_while_shown_and_locking_forgets_the_key() {
+    let mut app = installed(true);
+    let t0 = app.now;
+    app.last_refresh = Some(t0);
+    key(&mut app, KeyCode::BackTab); // Status -> Cluster
+    key(&mut app, KeyCode::BackTab); // -> OVN
+    let entered = key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.screen, Screen::Ceph);
+    assert_eq!(entered, vec![Effect::FetchCeph], "read on entry");
+    let empty = lqx_api::CephStatus {
+        config: None,
+        cluster: None,
+        problem: None,
+    };
+    app.handle(Event::Ceph(CephOp::Fetch, Ok(empty.clone())), t0);
+    let polled = app.handle(Event::Tick, t0 + Duration::seconds(5));
+    assert!(polled.contains(&Effect::FetchCeph), "{polled:?}");
+    app.handle(
+        Event::Ceph(CephOp::Fetch, Ok(empty)),
+        t0 + Duration::seconds(5),
+    );
+
+    // Typing `q` and `l` in the fields is text, not Quit or Lock.
+    type_text(&mut app, "ql");
+    assert_eq!((app.quit, app.ceph.mons.value()), (false, "ql"));
+    app.ceph.row = ceph::KEY;
+    type_text(&mut app, "AQBzSk5nAAAAABAAGJ2UxtMqK6IjkGUoJ9DAHQ==");
+    assert!(!format!("{app:?}").contains("AQBzSk5n"), "key out of Debug");
+
+    // No poll while a join is under way: the agent would answer it only
+    // after the join anyway.
+    app.ceph.busy = Some(ceph::Busy {
+        op: CephOp::Join,
+        since: t0,
+    });
+    let polled = app.handle(Event::Tick, t0 + Duration::seconds(10));
+    assert!(!polled.contains(&Effect::FetchCeph), "{polled:?}");
+    app.ceph.busy = None;
+
+    key(&mut app, KeyCode::F(12));
+    assert_eq!(app.access(), Access::Locked);
+    assert_eq!(app.ceph.key.value(), "", "typed key dropped");
 }

@@ -2,6 +2,7 @@
 //! the clock (countdowns use [`App::now`]).
 
 mod auth;
+mod ceph;
 mod diagnostics;
 mod install;
 mod names;
@@ -68,7 +69,8 @@ fn draw_screen(frame: &mut Frame<'_>, body: Rect, app: &App) {
         Screen::Ssh => ssh::draw(frame, body, app),
         Screen::Power => power::draw(frame, body, app),
         Screen::Ovn => ovn::draw(frame, body, app),
-        Screen::Ceph | Screen::Cluster => placeholder::draw(frame, body, app.screen),
+        Screen::Ceph => ceph::draw(frame, body, app),
+        Screen::Cluster => placeholder::draw(frame, body, app.screen),
     }
 }
 
@@ -231,7 +233,14 @@ fn screen_hints(app: &App) -> Vec<(&'static str, &'static str)> {
             ("R/U", "Register/Unregister"),
             ("Tab", "Screens"),
         ],
-        Screen::Ceph | Screen::Cluster => general(vec![]),
+        Screen::Ceph if app.ceph.confirm_leave => vec![("Y", "Yes, leave"), ("Esc", "Cancel")],
+        Screen::Ceph => vec![
+            ("Up/Down", "Field"),
+            ("Enter", "Next/Join"),
+            ("Tab", "Screens"),
+            ("F12", "Lock"),
+        ],
+        Screen::Cluster => general(vec![]),
     }
 }
 

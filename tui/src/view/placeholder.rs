@@ -11,17 +11,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 fn text(screen: Screen) -> (&'static str, &'static str) {
     match screen {
-        Screen::Ceph => (
-            "Ceph storage",
-            "Here this host will join an existing Ceph cluster: its monitor addresses and \
-             a client keyring, checked before they are saved, so that VM disks can live \
-             on RBD volumes.",
-        ),
-        _ => (
+        Screen::Cluster => (
             "Cluster",
             "Here this host will create a cluster of LimiQuantix hosts or join one with \
              a join token, after which the remote API on port 8443 manages every host.",
         ),
+        other => (other.title(), "This screen arrives with its feature."),
     }
 }
 

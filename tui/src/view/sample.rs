@@ -307,3 +307,47 @@ pub fn sample_ssh() -> lqx_api::SshStatus {
         ],
     }
 }
+
+/// Joined to a three-monitor cluster that warns about one thing; two
+/// pools, one this client may not read.
+pub fn sample_ceph() -> lqx_api::CephStatus {
+    let fsid = uuid::Uuid::from_u128(0x5e3c_1f0a_9d2b_4c6e_8a71_0b3d_2f4e_6a58);
+    let mon = |name: &str, rank: i64, ip: &str| lqx_api::CephMon {
+        name: name.into(),
+        rank,
+        v2: Some(format!("{ip}:3300")),
+        v1: Some(format!("{ip}:6789")),
+    };
+    let pool = |name: &str, id: i64, rbd_readable: bool| lqx_api::CephPool {
+        name: name.into(),
+        id,
+        applications: vec!["rbd".into()],
+        rbd_readable,
+    };
+    lqx_api::CephStatus {
+        config: Some(lqx_api::CephConfig {
+            fsid,
+            mons: vec!["192.0.2.31".into(), "v2:192.0.2.32:3300".into()],
+            name: "client.lqx".into(),
+            libvirt_secret: Some(uuid::Uuid::from_u128(0x2a)),
+            joined_at: sample_now() - time::Duration::minutes(42),
+        }),
+        cluster: Some(lqx_api::CephClusterInfo {
+            fsid,
+            health: "HEALTH_WARN".into(),
+            checks: vec![lqx_api::CephHealthCheck {
+                code: "MON_DOWN".into(),
+                severity: "HEALTH_WARN".into(),
+                message: "1/3 mons down, quorum a,b".into(),
+            }],
+            mons: vec![
+                mon("a", 0, "192.0.2.31"),
+                mon("b", 1, "192.0.2.32"),
+                mon("c", 2, "192.0.2.33"),
+            ],
+            monmap_epoch: 3,
+            pools: vec![pool("vms", 2, true), pool("images", 3, false)],
+        }),
+        problem: None,
+    }
+}
