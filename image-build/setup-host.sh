@@ -6,7 +6,7 @@ set -eu
 [ "$(id -u)" -eq 0 ] || { echo "setup-host.sh: run as root" >&2; exit 1; }
 
 APT="apt-get -o DPkg::Lock::Timeout=600"
-BACKPORTS="mkosi systemd systemd-container systemd-boot systemd-boot-efi"
+BACKPORTS="mkosi systemd systemd-container systemd-boot systemd-boot-efi libsystemd-dev"
 # kmod (depmod, modinfo) is needed by mkosi for the kernel modules initrd and is not pulled in.
 STABLE="bubblewrap python3-pefile dosfstools mtools e2fsprogs erofs-utils cpio zstd xz-utils
 xorriso debian-archive-keyring qemu-system-x86 ovmf
@@ -18,7 +18,8 @@ missing() {
     done
 }
 
-# mkosi 24.3 needs systemd >= 254 on the host, i.e. the backports versions.
+# mkosi 24.3 needs systemd >= 254 on the host, i.e. the backports versions. libsystemd-dev
+# (lqxd links libsystemd) must then come from there too: bookworm's wants bookworm's libsystemd0.
 need_backports() {
     [ -n "$(missing $BACKPORTS)" ] && return 0
     v=$(dpkg-query -W -f='${Version}' systemd)
@@ -61,6 +62,13 @@ esac
 if [ -n "$m" ]; then
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive $APT install -y --no-install-recommends $m
+fi
+# QEMU's rbd block driver (VM disks on Ceph in the tests' libvirtd) must be exactly QEMU's
+# version, wherever QEMU came from.
+if [ -n "$(missing qemu-block-extra)" ]; then
+    [ "$updated" = yes ] || { $APT update; updated=yes; }
+    DEBIAN_FRONTEND=noninteractive $APT install -y --no-install-recommends \
+        "qemu-block-extra=$(dpkg-query -W -f='${Version}' qemu-system-x86)"
 fi
 
 echo "setup-host.sh: ok (apt update: $updated); mkosi $(mkosi --version 2>/dev/null | awk '{print $2}')," \

@@ -50,6 +50,10 @@ pub struct MachineConfig {
     /// NICs sit at fixed PCI slots so their names are known: the first is
     /// enp0s8, the extra ones enp0s9, enp0s10, ...
     pub extra_nics: u8,
+    /// Run QEMU inside this network namespace (`ip netns exec`): the
+    /// guest's user-mode network then dials from there, and forwards
+    /// listen there.
+    pub netns: Option<String>,
 }
 
 impl Default for MachineConfig {
@@ -62,6 +66,7 @@ impl Default for MachineConfig {
             forwards: vec![],
             probe: false,
             extra_nics: 0,
+            netns: None,
         }
     }
 }
@@ -127,7 +132,14 @@ impl Machine {
         let _ = std::fs::remove_file(&qmp_sock);
         let probe_sock = dir.join("probe.sock");
         let _ = std::fs::remove_file(&probe_sock);
-        let mut cmd = Command::new("qemu-system-x86_64");
+        let mut cmd = match &config.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "qemu-system-x86_64"]);
+                c
+            }
+            None => Command::new("qemu-system-x86_64"),
+        };
         cmd.args(["-accel", accel().arg(), "-machine", "q35", "-cpu", "max"])
             .args([
                 "-m",

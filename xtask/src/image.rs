@@ -9,10 +9,16 @@ pub fn out_dir() -> PathBuf {
     root().join("image-build/out")
 }
 
+/// Installs the image build's host tools (mkosi, QEMU, OVMF, ...) when
+/// missing.
+pub fn setup_host() -> Result<(), String> {
+    run(&mut Command::new(root().join("image-build/setup-host.sh")))
+}
+
 /// Installs the image build's host tools, builds our binaries in release
 /// mode and builds the image and ISO.
 pub fn build() -> Result<(), String> {
-    run(&mut Command::new(root().join("image-build/setup-host.sh")))?;
+    setup_host()?;
     cargo(&[
         "build",
         "--release",

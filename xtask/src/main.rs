@@ -23,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask <test|run|run-local|image|bench|bench-im
   run        build the appliance image and boot it in QEMU, console in this terminal
   run-local  build lqxd and the console and run them on this machine
   image      build the appliance image and ISO only
-  bench      print the agent's, the console's and the OVSDB client's benchmark figures
+  bench      print the agent's, the console's, the OVSDB client's and the volume benchmark figures
   bench-image  print build time, sizes and boot time of the image next to stock trixie
   openapi  regenerate docs/openapi.json from the code
   setup    only install the Debian packages the tests need";
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("bench-image") => image::bench(),
         Some("openapi") => openapi(),
-        Some("setup") => packages::ensure(packages::TEST),
+        Some("setup") => image::setup_host().and_then(|()| packages::ensure(packages::TEST)),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -54,6 +54,9 @@ fn main() -> ExitCode {
 }
 
 fn test() -> Result<(), String> {
+    // QEMU first, from where the host's qemu-utils came: the test packages
+    // (libvirt) would otherwise pull a mismatched one.
+    image::setup_host()?;
     packages::ensure(packages::TEST)?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
@@ -98,7 +101,8 @@ fn bench() -> Result<(), String> {
     // After the agent's: that run leaves a release lqxd for the console's
     // RSS measurement to talk to.
     cargo(&["bench", "-p", "lqx-console", "--bench", "render"])?;
-    cargo(&["bench", "-p", "lqx-ovsdb", "--bench", "nb_inserts"])
+    cargo(&["bench", "-p", "lqx-ovsdb", "--bench", "nb_inserts"])?;
+    cargo(&["bench", "-p", "lqx", "--bench", "volumes"])
 }
 
 fn openapi() -> Result<(), String> {

@@ -16,6 +16,23 @@ pub const TEST: &[&str] = &[
     "openvswitch-switch",
     "ovn-central",
     "ovn-host",
+    // lqx-libvirt: the `virt` crate links libvirt; its tests run a private
+    // libvirtd (which needs the `libvirt-qemu` user that
+    // libvirt-daemon-system creates). QEMU itself and its rbd block driver,
+    // whose versions must match, come from image-build/setup-host.sh.
+    "libvirt-dev",
+    "libvirt-daemon-system",
+    "libvirt-daemon-driver-qemu",
+    "libvirt-clients",
+    // A real Ceph cluster (mon, mgr, memstore OSD) for the Ceph backend's
+    // tests, the `rbd` CLI to check them, and the librados/librbd headers
+    // and libraries the backend links.
+    "ceph-mon",
+    "ceph-mgr",
+    "ceph-osd",
+    "ceph-common",
+    "librados-dev",
+    "librbd-dev",
 ];
 
 fn installed(package: &str) -> bool {
