@@ -19,6 +19,7 @@ pub fn setup_host() -> Result<(), String> {
 /// mode and builds the image and ISO.
 pub fn build() -> Result<(), String> {
     setup_host()?;
+    crate::packages::ensure(crate::packages::BUILD)?;
     cargo(&[
         "build",
         "--release",

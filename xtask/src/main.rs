@@ -38,7 +38,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("bench-image") => image::bench(),
         Some("openapi") => openapi(),
-        Some("setup") => image::setup_host().and_then(|()| packages::ensure(packages::TEST)),
+        Some("setup") => image::setup_host()
+            .and_then(|()| packages::ensure(packages::BUILD))
+            .and_then(|()| packages::ensure(packages::TEST)),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -57,6 +59,7 @@ fn test() -> Result<(), String> {
     // QEMU first, from where the host's qemu-utils came: the test packages
     // (libvirt) would otherwise pull a mismatched one.
     image::setup_host()?;
+    packages::ensure(packages::BUILD)?;
     packages::ensure(packages::TEST)?;
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
@@ -96,6 +99,8 @@ fn test() -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
+    image::setup_host()?;
+    packages::ensure(packages::BUILD)?;
     packages::ensure(packages::TEST)?;
     cargo(&["bench", "-p", "lqxd", "--bench", "host_api"])?;
     // After the agent's: that run leaves a release lqxd for the console's

@@ -4,35 +4,47 @@
 use crate::shell::run;
 use std::process::Command;
 
-/// Needed by `cargo xtask test`: `ip` checks the agent's network facts
-/// independently; `tmux` runs the real console binary in a terminal.
+/// Needed to build the workspace's binaries: the C libraries lqxd links
+/// (libsystemd, libvirt, librados, librbd; libsystemd-dev itself comes
+/// with the host set-up, from where systemd came) and protoc with the
+/// well-known types for etcd's gRPC API.
+pub const BUILD: &[&str] = &[
+    "pkg-config",
+    "libvirt-dev",
+    "librados-dev",
+    "librbd-dev",
+    "protobuf-compiler",
+    "libprotobuf-dev",
+];
+
+/// Needed by `cargo xtask test` besides [`BUILD`]: `ip` checks the agent's
+/// network facts independently; `tmux` runs the real console binary in a
+/// terminal.
 pub const TEST: &[&str] = &[
     "iproute2",
-    "pkg-config",
-    "libsystemd-dev",
     "tmux",
     "curl",
     // Real OVSDB servers, ovs-vsctl and ovn-nbctl for the OVSDB client's tests.
     "openvswitch-switch",
     "ovn-central",
     "ovn-host",
-    // lqx-libvirt: the `virt` crate links libvirt; its tests run a private
-    // libvirtd (which needs the `libvirt-qemu` user that
-    // libvirt-daemon-system creates). QEMU itself and its rbd block driver,
-    // whose versions must match, come from image-build/setup-host.sh.
-    "libvirt-dev",
+    // lqx-libvirt's tests run a private libvirtd (which needs the
+    // `libvirt-qemu` user that libvirt-daemon-system creates). QEMU itself
+    // and its rbd block driver, whose versions must match, come from
+    // image-build/setup-host.sh.
     "libvirt-daemon-system",
     "libvirt-daemon-driver-qemu",
     "libvirt-clients",
     // A real Ceph cluster (mon, mgr, memstore OSD) for the Ceph backend's
-    // tests, the `rbd` CLI to check them, and the librados/librbd headers
-    // and libraries the backend links.
+    // tests and the `rbd` CLI to check them.
     "ceph-mon",
     "ceph-mgr",
     "ceph-osd",
     "ceph-common",
-    "librados-dev",
-    "librbd-dev",
+    // Real etcd members for the cluster store's tests, and etcdctl to check
+    // them.
+    "etcd-server",
+    "etcd-client",
 ];
 
 fn installed(package: &str) -> bool {

@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn run() -> Result<(), String> {
+    crate::image::setup_host()?;
+    crate::packages::ensure(crate::packages::BUILD)?;
     // The same build as the tests, so neither invalidates the other.
     cargo(&["build", "--workspace", "--bins"])?;
     let bin = target_dir().join("debug");
