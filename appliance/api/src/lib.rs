@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod auth;
 pub mod ceph;
+pub mod cluster;
 pub mod error;
 pub mod host;
 pub mod install;
@@ -22,6 +23,10 @@ pub use agent::{AgentInfo, AgentMode, RemoteApiInfo};
 pub use auth::{AuthStatus, SetPasswordRequest, VerifyRequest};
 pub use ceph::{
     CephClusterInfo, CephConfig, CephHealthCheck, CephJoinRequest, CephMon, CephPool, CephStatus,
+};
+pub use cluster::{
+    ClusterConfig, ClusterInitRequest, ClusterStatus, EtcdRole, JoinRequest, Member, MemberState,
+    MemberVersions, TokenCreated, TokenRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use host::{

@@ -2,6 +2,9 @@
 //!
 //! - [`ceph`]: checking Ceph join requests, sizes and volume names.
 //! - [`ceph_state`]: the Ceph cluster this host joined.
+//! - [`cluster`]: the cluster membership, the records hosts keep in the
+//!   cluster store and the member list derived from them.
+//! - [`cluster_token`]: join tokens and their text form.
 //! - [`document`]: how a persisted document declares and checks its
 //!   schema version.
 //! - [`host_state`]: the persisted host document (identity, labels) and
@@ -18,6 +21,8 @@
 
 pub mod ceph;
 pub mod ceph_state;
+pub mod cluster;
+pub mod cluster_token;
 pub mod document;
 pub mod host_state;
 pub mod labels;
