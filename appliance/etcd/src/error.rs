@@ -88,6 +88,11 @@ impl EtcdError {
             {
                 Self::CertificateRefused { what, source }
             }
+            // The connection broke below gRPC; with TLS 1.3 a refused client
+            // certificate may show only as this, as may a member going away.
+            E::GRpcStatus(status) if status.message() == "transport error" => {
+                Self::Unavailable { what, source }
+            }
             E::GRpcStatus(status)
                 if matches!(
                     status.code() as i32,
