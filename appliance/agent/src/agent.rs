@@ -64,6 +64,9 @@ pub enum AgentError {
     /// A Ceph operation failed or was refused; nothing was persisted.
     #[error(transparent)]
     Ceph(lqx_ceph::CephError),
+    /// The cluster store failed or refused; nothing was persisted.
+    #[error(transparent)]
+    Cluster(lqx_etcd::EtcdError),
     /// libvirt did not store or remove the Ceph key.
     #[error("libvirt")]
     Libvirt(#[source] lqx_libvirt::LibvirtError),
@@ -105,6 +108,8 @@ pub struct AgentOptions {
     pub ovn: OvnOptions,
     /// The Ceph client.
     pub ceph: CephOptions,
+    /// The host's etcd member.
+    pub cluster: crate::cluster::ClusterOptions,
 }
 
 /// How the Ceph client connects and where its key goes for QEMU.
@@ -180,6 +185,7 @@ pub struct Agent {
     ssh: Arc<SshService>,
     ovn: Arc<crate::ovn::OvnService>,
     ceph: Arc<crate::ceph::CephService>,
+    cluster: Arc<crate::cluster::ClusterService>,
     store: Arc<StateDir>,
     remote: std::sync::OnceLock<lqx_api::RemoteApiInfo>,
     // Held across the whole read-modify-persist sequence so that writes
@@ -246,10 +252,16 @@ impl Agent {
                 }),
             options.ceph.timeout,
         )?);
+        let cluster = Arc::new(crate::cluster::ClusterService::open(
+            Arc::clone(&store),
+            host.host_id,
+            options.cluster.clone(),
+        )?);
         Ok(Self {
             info,
             ovn,
             ceph,
+            cluster,
             probe: backends.probe,
             manager: backends.manager,
             installer,
@@ -296,9 +308,15 @@ impl Agent {
         };
         tokio::spawn(Arc::clone(&self.ovn).resume(hostname));
         tokio::spawn(Arc::clone(&self.ceph).resume());
+        self.cluster.resume().await;
     }
 
-    /// The Ceph client.
+    /// The cluster service.
+    pub fn cluster(&self) -> &Arc<crate::cluster::ClusterService> {
+        &self.cluster
+    }
+
+    /// The Ceph client service.
     pub fn ceph(&self) -> &Arc<crate::ceph::CephService> {
         &self.ceph
     }

@@ -75,6 +75,18 @@ pub struct Args {
     #[arg(long, value_name = "URI")]
     pub libvirt_uri: Option<String>,
 
+    /// The etcd binary that runs this host's member of the cluster store.
+    #[arg(long, value_name = "PATH", default_value = "etcd")]
+    pub etcd_bin: PathBuf,
+
+    /// etcd's client port on --address.
+    #[arg(long, value_name = "PORT", default_value_t = lqx_etcd::member::DEFAULT_CLIENT_PORT)]
+    pub etcd_client_port: u16,
+
+    /// etcd's peer port on --address.
+    #[arg(long, value_name = "PORT", default_value_t = lqx_etcd::member::DEFAULT_PEER_PORT)]
+    pub etcd_peer_port: u16,
+
     /// Print the OpenAPI document of the API and exit.
     #[arg(long)]
     pub print_openapi: bool,

@@ -81,15 +81,10 @@ impl CephService {
     }
 
     fn scratch(&self) -> Result<PathBuf, AgentError> {
-        use std::os::unix::fs::DirBuilderExt as _;
         let dir = self.store.path().join("ceph-connect");
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| {
-                AgentError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
+        lqx_store::atomic::private_dir(&dir).map_err(|e| {
+            AgentError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
         Ok(dir)
     }
 

@@ -20,6 +20,7 @@ pub mod api;
 pub mod args;
 pub mod auth;
 pub mod ceph;
+pub mod cluster;
 pub mod installer;
 pub mod journal;
 pub mod logging;
@@ -100,6 +101,12 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
             manage_units: appliance,
             ..Default::default()
         },
+        cluster: cluster::ClusterOptions {
+            etcd_bin: args.etcd_bin.clone(),
+            client_port: args.etcd_client_port,
+            peer_port: args.etcd_peer_port,
+            ..Default::default()
+        },
     };
     let installer = installer::Installer::new(
         lqx_install::disks::DiskSources {
@@ -140,6 +147,7 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
 
     let result = server.await.context("API server task failed")?;
     notifier.stopping();
+    agent.cluster().shutdown().await;
     let _ = std::fs::remove_file(&args.socket);
     result.context("API server failed")?;
     tracing::info!("stopped");

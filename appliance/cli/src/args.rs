@@ -84,6 +84,12 @@ pub enum Command {
         #[command(subcommand)]
         command: VolumeCommand,
     },
+    /// The cluster of hosts.
+    Cluster {
+        /// What to do.
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -237,6 +243,63 @@ pub enum CephCommand {
     Status,
     /// Forgets the cluster: its key, libvirt secret and membership.
     Leave,
+}
+
+/// `lqx cluster ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Creates a cluster with this host as its first member and first
+    /// voter of the cluster store.
+    Init {
+        /// A name for people: a-z, 0-9 and '-'.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Hosts that vote in the cluster store: 3 or 5.
+        #[arg(long, value_name = "N")]
+        voters: Option<u8>,
+    },
+    /// The membership and whether the cluster store answers.
+    Status,
+    /// Join tokens.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The cluster's hosts and their state.
+    Members,
+}
+
+/// `lqx cluster token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates a single-use join token; it is shown only now.
+    Create {
+        /// How long it stays valid: seconds, or with s/m/h/d (1m to 7d).
+        #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+        ttl: u64,
+    },
+}
+
+/// `90`, `90s`, `15m`, `1h`, `7d` as seconds.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: use a number with s, m, h or d")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?}: use a number with s, m, h or d"))
 }
 
 /// `lqx volume ...`.

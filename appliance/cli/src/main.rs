@@ -4,8 +4,8 @@ mod args;
 mod render;
 
 use args::{
-    Args, CephCommand, Command, EncapArg, HostCommand, InstallCommand, LabelCommand,
-    NetworkCommand, OvnCommand, SnapshotCommand, VolumeCommand,
+    Args, CephCommand, ClusterCommand, Command, EncapArg, HostCommand, InstallCommand,
+    LabelCommand, NetworkCommand, OvnCommand, SnapshotCommand, TokenCommand, VolumeCommand,
 };
 use clap::{CommandFactory, Parser};
 use lqx_api::{
@@ -13,6 +13,7 @@ use lqx_api::{
     InstallRequest, LabelsPatch, NetworkConfig, PowerAction, Volume, VolumeCreate,
     VolumeDeleteQuery, VolumeResize,
 };
+use lqx_api::{ClusterInitRequest, TokenRequest};
 use lqx_client::{Client, ClientError};
 use lqx_core::ceph::VolumeSpec;
 use serde::Serialize;
@@ -203,6 +204,28 @@ async fn run(args: Args) -> Result<(), ClientError> {
             }
         }
         Command::Volume { command } => volume(&client, command, args.json).await?,
+        Command::Cluster { command } => match command {
+            ClusterCommand::Init { name, voters } => {
+                let status = client
+                    .init_cluster(&ClusterInitRequest { name, voters })
+                    .await?;
+                show(args.json, &status, render::cluster);
+            }
+            ClusterCommand::Status => show(args.json, &client.cluster().await?, render::cluster),
+            ClusterCommand::Token {
+                command: TokenCommand::Create { ttl },
+            } => {
+                let token = client
+                    .create_token(&TokenRequest {
+                        ttl_seconds: Some(ttl),
+                    })
+                    .await?;
+                show(args.json, &token, render::token);
+            }
+            ClusterCommand::Members => {
+                show(args.json, &client.members().await?, |m| render::members(m))
+            }
+        },
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
     Ok(())
@@ -368,6 +391,15 @@ fn read_config(path: &std::path::Path) -> Result<NetworkConfig, ClientError> {
         message: format!("invalid network configuration: {e}"),
     })?;
     Ok(config)
+}
+
+/// Prints `value` as JSON, or as `render` writes it for people.
+fn show<T: Serialize>(json: bool, value: &T, render: impl Fn(&T) -> String) {
+    if json {
+        print_json(value);
+    } else {
+        print!("{}", render(value));
+    }
 }
 
 fn print_json<T: Serialize>(value: &T) {

@@ -577,6 +577,72 @@ pub fn volume(v: &lqx_api::Volume) -> String {
     out
 }
 
+/// `lqx cluster status` and `init`.
+pub fn cluster(status: &lqx_api::ClusterStatus) -> String {
+    let Some(config) = &status.cluster else {
+        return "Not a member of a cluster.\n".into();
+    };
+    let store = match (&status.store_reachable, &status.store_error) {
+        (true, _) => "reachable".to_owned(),
+        (false, Some(error)) => format!("unreachable: {error}"),
+        (false, None) => "unreachable".to_owned(),
+    };
+    let rows = [
+        ("Cluster", format!("{} ({})", config.name, config.id)),
+        ("Authority", config.fingerprint.clone()),
+        ("This host", role(config.role).to_owned()),
+        ("Voters", config.voters.to_string()),
+        ("Store", store),
+        ("Endpoints", config.endpoints.join(", ")),
+        ("Joined", rfc3339(config.joined_at)),
+    ];
+    let mut out = String::new();
+    for (name, value) in rows {
+        let _ = writeln!(out, "{name:<12}{value}");
+    }
+    out
+}
+
+fn role(role: lqx_api::EtcdRole) -> &'static str {
+    match role {
+        lqx_api::EtcdRole::Voter => "voter",
+        lqx_api::EtcdRole::Client => "client",
+    }
+}
+
+/// `lqx cluster token create`.
+pub fn token(token: &lqx_api::TokenCreated) -> String {
+    format!(
+        "{}\n\nSingle use, valid until {}. On the new host: lqx cluster join TOKEN\n\
+         It pins the cluster authority {}\n",
+        token.token,
+        rfc3339(token.expires_at),
+        token.fingerprint
+    )
+}
+
+/// `lqx cluster members`.
+pub fn members(members: &[lqx_api::Member]) -> String {
+    let rows: Vec<[String; 6]> = members
+        .iter()
+        .map(|m| {
+            let state = match m.state {
+                lqx_api::MemberState::Ready => "ready",
+                lqx_api::MemberState::Unreachable => "unreachable",
+            };
+            [
+                m.hostname.clone(),
+                m.address.clone(),
+                role(m.etcd_role).to_owned(),
+                state.to_owned(),
+                m.since.map(rfc3339).unwrap_or_else(|| "-".into()),
+                m.id.to_string(),
+            ]
+        })
+        .collect();
+    table(&["HOST", "ADDRESS", "ETCD", "STATE", "SINCE", "ID"], &rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,30 +10,9 @@ use lqx_libvirt::{Libvirt, RbdDisk};
 use lqx_test_support::ceph::CephFixture;
 use lqx_test_support::libvirt::{LibvirtdFixture, tiny_domain_xml};
 use lqx_test_support::ovsdb::free_port;
-use lqx_test_support::{AgentFixture, run_lqx, workspace_bin};
+use lqx_test_support::{AgentFixture, assert_ok, assert_refused, run_lqx, text, workspace_bin};
 use std::process::Output;
 use std::time::{Duration, Instant};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// The command failed with a message containing `expect`.
-fn refused(out: Output, expect: &str) {
-    assert!(!out.status.success(), "succeeded: {}", text(&out.stdout));
-    let err = text(&out.stderr);
-    assert!(err.contains(expect), "expected {expect:?} in: {err}");
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn join_manage_volumes_restart_leave() {
@@ -53,8 +32,8 @@ async fn join_manage_volumes_restart_leave() {
     let lqx = |args: &[&str]| run_lqx(&socket, args);
     let state = agent.state_dir().join("ceph.json");
 
-    assert!(ok(lqx(&["ceph", "status"])).contains("Not a client"));
-    refused(
+    assert!(assert_ok(lqx(&["ceph", "status"])).contains("Not a client"));
+    assert_refused(
         lqx(&["volume", "list", "vms"]),
         "has not joined a Ceph cluster",
     );
@@ -67,12 +46,12 @@ async fn join_manage_volumes_restart_leave() {
         args.extend_from_slice(extra);
         lqx(&args)
     };
-    refused(join("mon.example", &["--key", &key]), "mons: ");
-    refused(
+    assert_refused(join("mon.example", &["--key", &key]), "mons: ");
+    assert_refused(
         join(&mon, &["--key", "bm90IGEga2V5"]),
         "key: not a cephx key",
     );
-    refused(
+    assert_refused(
         lqx(&[
             "ceph", "join", "--mon", &mon, "--name", "lqx", "--key", &key,
         ]),
@@ -80,11 +59,11 @@ async fn join_manage_volumes_restart_leave() {
     );
     let t = Instant::now();
     let dead = format!("127.0.0.1:{}", free_port());
-    refused(join(&dead, &["--key", &key]), "answered within 3s");
+    assert_refused(join(&dead, &["--key", &key]), "answered within 3s");
     assert!(t.elapsed() < Duration::from_secs(12), "{:?}", t.elapsed());
     let other_key = ceph.create_rbd_client("other", &["vms"]);
-    refused(join(&mon, &["--key", &other_key]), "authentication failed");
-    refused(
+    assert_refused(join(&mon, &["--key", &other_key]), "authentication failed");
+    assert_refused(
         join(
             &mon,
             &[
@@ -101,10 +80,10 @@ async fn join_manage_volumes_restart_leave() {
         libvirtd.secret_uuids().is_empty(),
         "a failed join left a secret"
     );
-    assert!(ok(lqx(&["ceph", "status"])).contains("Not a client"));
+    assert!(assert_ok(lqx(&["ceph", "status"])).contains("Not a client"));
 
     // Join, with the keyring and the right fsid.
-    let out = ok(join(
+    let out = assert_ok(join(
         &mon,
         &[
             "--keyring",
@@ -114,7 +93,8 @@ async fn join_manage_volumes_restart_leave() {
         ],
     ));
     assert!(out.contains(ceph.fsid()), "{out}");
-    let status: CephStatus = serde_json::from_str(&ok(lqx(&["--json", "ceph", "status"]))).unwrap();
+    let status: CephStatus =
+        serde_json::from_str(&assert_ok(lqx(&["--json", "ceph", "status"]))).unwrap();
     let config = status.config.clone().unwrap();
     let cluster = status.cluster.clone().expect("cluster state");
     assert_eq!(config.fsid.to_string(), ceph.fsid());
@@ -131,7 +111,7 @@ async fn join_manage_volumes_restart_leave() {
     };
     assert!(pool("vms").rbd_readable);
     assert!(!pool("other").rbd_readable);
-    let human = ok(lqx(&["ceph", "status"]));
+    let human = assert_ok(lqx(&["ceph", "status"]));
     assert!(human.contains("no access"), "{human}");
     // The key: 0600 in the state, never in the log, in libvirt as a secret.
     use std::os::unix::fs::PermissionsExt as _;
@@ -169,8 +149,9 @@ async fn join_manage_volumes_restart_leave() {
         .unwrap();
     use std::io::Write as _;
     writeln!(child.stdin.take().unwrap(), "{rotated}").unwrap();
-    ok(child.wait_with_output().unwrap());
-    let status: CephStatus = serde_json::from_str(&ok(lqx(&["--json", "ceph", "status"]))).unwrap();
+    assert_ok(child.wait_with_output().unwrap());
+    let status: CephStatus =
+        serde_json::from_str(&assert_ok(lqx(&["--json", "ceph", "status"]))).unwrap();
     assert_eq!(status.config.unwrap().libvirt_secret, Some(secret));
     assert_eq!(libvirtd.secret_uuids(), [secret.to_string()]);
     let stored = libvirtd.secret_value(secret);
@@ -211,18 +192,18 @@ async fn join_manage_volumes_restart_leave() {
         .unwrap_or_else(|e| panic!("{e:?}\n{}", libvirtd.domain_log("lqx-ceph-cli")));
     assert!(ceph.rbd(&["status", "vms/vm1"]).contains("watcher="));
     // In use: deleting is refused while QEMU has it open.
-    refused(lqx(&["volume", "delete", "vms/vm1"]), "in use");
+    assert_refused(lqx(&["volume", "delete", "vms/vm1"]), "in use");
     lv.destroy(&domain).unwrap();
     lv.undefine(&domain).unwrap();
 
     // Leave: secret and membership gone; volumes no longer reachable here.
-    assert!(ok(lqx(&["ceph", "leave"])).contains("Not a client"));
+    assert!(assert_ok(lqx(&["ceph", "leave"])).contains("Not a client"));
     assert!(libvirtd.secret_uuids().is_empty());
-    refused(
+    assert_refused(
         lqx(&["volume", "list", "vms"]),
         "has not joined a Ceph cluster",
     );
-    refused(lqx(&["ceph", "leave"]), "has not joined");
+    assert_refused(lqx(&["ceph", "leave"]), "has not joined");
     let body: ErrorBody =
         serde_json::from_slice(&lqx(&["--json", "volume", "list", "vms"]).stdout).unwrap();
     assert_eq!(body.error.code, lqx_api::ErrorCode::Conflict);
@@ -230,50 +211,50 @@ async fn join_manage_volumes_restart_leave() {
 
 fn volume_lifecycle(ceph: &CephFixture, lqx: &dyn Fn(&[&str]) -> Output) {
     let show = |spec: &str| -> Volume {
-        serde_json::from_str(&ok(lqx(&["--json", "volume", "show", spec]))).unwrap()
+        serde_json::from_str(&assert_ok(lqx(&["--json", "volume", "show", spec]))).unwrap()
     };
     // Bad input never reaches the cluster.
-    refused(
+    assert_refused(
         lqx(&["volume", "create", "vms/a", "--size", "10 apples"]),
         "--size",
     );
-    refused(
+    assert_refused(
         lqx(&["volume", "create", "vms", "--size", "1GiB"]),
         "not POOL/NAME",
     );
-    refused(
+    assert_refused(
         lqx(&["volume", "create", "vms/a@s", "--size", "1GiB"]),
         "without @SNAP",
     );
-    refused(
+    assert_refused(
         lqx(&["volume", "create", "other/x", "--size", "16MiB"]),
         "client.lqx has no permission",
     );
-    refused(
+    assert_refused(
         lqx(&["volume", "create", "nopool/x", "--size", "16MiB"]),
         "pool nopool does not exist",
     );
     assert_eq!(ceph.rbd(&["ls", "vms"]), "");
 
-    let out = ok(lqx(&["volume", "create", "vms/golden", "--size", "64MiB"]));
+    let out = assert_ok(lqx(&["volume", "create", "vms/golden", "--size", "64MiB"]));
     assert!(out.contains("64 MiB"), "{out}");
     let cli: serde_json::Value =
         serde_json::from_str(&ceph.rbd(&["info", "vms/golden", "--format", "json"])).unwrap();
     assert_eq!(cli["size"], 64u64 << 20);
     assert_eq!(cli["id"], show("vms/golden").id.as_str());
-    refused(
+    assert_refused(
         lqx(&["volume", "create", "vms/golden", "--size", "1MiB"]),
         "already exists",
     );
 
-    ok(lqx(&["volume", "resize", "vms/golden", "--size", "128MiB"]));
+    assert_ok(lqx(&["volume", "resize", "vms/golden", "--size", "128MiB"]));
     assert!(ceph.rbd(&["info", "vms/golden"]).contains("128 MiB"));
-    refused(
+    assert_refused(
         lqx(&["volume", "resize", "vms/golden", "--size", "32MiB"]),
         "allow_shrink",
     );
     assert!(ceph.rbd(&["info", "vms/golden"]).contains("128 MiB"));
-    ok(lqx(&[
+    assert_ok(lqx(&[
         "volume",
         "resize",
         "vms/golden",
@@ -283,9 +264,9 @@ fn volume_lifecycle(ceph: &CephFixture, lqx: &dyn Fn(&[&str]) -> Output) {
     ]));
     assert!(ceph.rbd(&["info", "vms/golden"]).contains("96 MiB"));
 
-    ok(lqx(&["volume", "snapshot", "create", "vms/golden@base"]));
+    assert_ok(lqx(&["volume", "snapshot", "create", "vms/golden@base"]));
     assert!(ceph.rbd(&["snap", "ls", "vms/golden"]).contains("base"));
-    ok(lqx(&["volume", "clone", "vms/golden@base", "vms/vm1"]));
+    assert_ok(lqx(&["volume", "clone", "vms/golden@base", "vms/vm1"]));
     assert!(
         ceph.rbd(&["info", "vms/vm1"])
             .contains("parent: vms/golden@base")
@@ -294,21 +275,21 @@ fn volume_lifecycle(ceph: &CephFixture, lqx: &dyn Fn(&[&str]) -> Output) {
         ceph.rbd(&["children", "vms/golden@base"])
             .contains("vms/vm1")
     );
-    let snaps = ok(lqx(&["volume", "snapshot", "list", "vms/golden"]));
+    let snaps = assert_ok(lqx(&["volume", "snapshot", "list", "vms/golden"]));
     assert!(
         snaps.contains("yes") && snaps.contains("vms/vm1"),
         "{snaps}"
     );
-    let list = ok(lqx(&["volume", "list", "vms"]));
+    let list = assert_ok(lqx(&["volume", "list", "vms"]));
     assert!(list.contains("vms/golden@base"), "{list}");
 
     // Refusals leave everything in place.
-    refused(
+    assert_refused(
         lqx(&["volume", "snapshot", "delete", "vms/golden@base"]),
         "has clones",
     );
-    refused(lqx(&["volume", "delete", "vms/golden"]), "has snapshots");
-    refused(
+    assert_refused(lqx(&["volume", "delete", "vms/golden"]), "has snapshots");
+    assert_refused(
         lqx(&["volume", "delete", "vms/golden", "--snapshots"]),
         "has clones",
     );
@@ -316,7 +297,7 @@ fn volume_lifecycle(ceph: &CephFixture, lqx: &dyn Fn(&[&str]) -> Output) {
     assert!(ceph.rbd(&["info", "vms/vm1"]).contains("parent:"));
 
     // Asked for: the clone is flattened and keeps its data.
-    ok(lqx(&[
+    assert_ok(lqx(&[
         "volume",
         "delete",
         "vms/golden",
@@ -325,8 +306,8 @@ fn volume_lifecycle(ceph: &CephFixture, lqx: &dyn Fn(&[&str]) -> Output) {
     ]));
     assert_eq!(ceph.rbd(&["ls", "vms"]), "vm1");
     assert!(!ceph.rbd(&["info", "vms/vm1"]).contains("parent:"));
-    ok(lqx(&["volume", "snapshot", "create", "vms/vm1@s1"]));
-    ok(lqx(&["volume", "snapshot", "delete", "vms/vm1@s1"]));
+    assert_ok(lqx(&["volume", "snapshot", "create", "vms/vm1@s1"]));
+    assert_ok(lqx(&["volume", "snapshot", "delete", "vms/vm1@s1"]));
     assert_eq!(ceph.rbd(&["snap", "ls", "vms/vm1"]), "");
-    refused(lqx(&["volume", "show", "vms/golden"]), "does not exist");
+    assert_refused(lqx(&["volume", "show", "vms/golden"]), "does not exist");
 }

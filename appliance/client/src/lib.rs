@@ -17,6 +17,7 @@ use lqx_api::{
     NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest, SnapshotCreate, SshEnableRequest,
     SshStatus, VerifyRequest, Volume, VolumeCreate, VolumeDeleteQuery, VolumeResize, VolumeSummary,
 };
+use lqx_api::{ClusterInitRequest, ClusterStatus, Member, TokenCreated, TokenRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io;
@@ -306,6 +307,31 @@ impl Client {
     /// `DELETE /v1/ceph`.
     pub async fn leave_ceph(&self) -> Result<CephStatus, ClientError> {
         self.call(Method::DELETE, "/v1/ceph", None::<&()>).await
+    }
+
+    /// `GET /v1/cluster`.
+    pub async fn cluster(&self) -> Result<ClusterStatus, ClientError> {
+        self.call(Method::GET, "/v1/cluster", None::<&()>).await
+    }
+
+    /// `POST /v1/cluster`.
+    pub async fn init_cluster(
+        &self,
+        request: &ClusterInitRequest,
+    ) -> Result<ClusterStatus, ClientError> {
+        self.call(Method::POST, "/v1/cluster", Some(request)).await
+    }
+
+    /// `POST /v1/cluster/tokens`.
+    pub async fn create_token(&self, request: &TokenRequest) -> Result<TokenCreated, ClientError> {
+        self.call(Method::POST, "/v1/cluster/tokens", Some(request))
+            .await
+    }
+
+    /// `GET /v1/cluster/members`.
+    pub async fn members(&self) -> Result<Vec<Member>, ClientError> {
+        self.call(Method::GET, "/v1/cluster/members", None::<&()>)
+            .await
     }
 
     /// `GET /v1/volumes/{pool}`.

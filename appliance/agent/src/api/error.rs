@@ -68,6 +68,22 @@ fn ceph_status(e: &lqx_ceph::CephError) -> (StatusCode, ErrorCode) {
     }
 }
 
+/// What a cluster store failure means to an API client.
+fn cluster_status(e: &lqx_etcd::EtcdError) -> (StatusCode, ErrorCode) {
+    use lqx_etcd::EtcdError as E;
+    match e {
+        E::NoMember(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+        E::Refused { .. } | E::NoLease => (StatusCode::CONFLICT, ErrorCode::Conflict),
+        E::Unavailable { .. }
+        | E::TimedOut { .. }
+        | E::NotRunning(_)
+        | E::CertificateRefused { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+        E::Tls(_) | E::Spawn { .. } | E::Io { .. } => {
+            (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+        }
+    }
+}
+
 impl From<AgentError> for ApiError {
     fn from(err: AgentError) -> Self {
         let (status, code) = match &err {
@@ -83,6 +99,7 @@ impl From<AgentError> for ApiError {
             AgentError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AgentError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests),
             AgentError::Ceph(e) => ceph_status(e),
+            AgentError::Cluster(e) => cluster_status(e),
             AgentError::Libvirt(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Store(_) | AgentError::Task(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)

@@ -3,6 +3,7 @@
 
 mod access;
 mod ceph;
+mod cluster;
 pub mod error;
 mod host;
 mod install;
@@ -45,7 +46,8 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "auth", description = "The admin password"),
         (name = "ovn", description = "This host as an OVN chassis"),
         (name = "ceph", description = "This host as a client of a Ceph cluster"),
-        (name = "volumes", description = "RBD volumes, their snapshots and clones")
+        (name = "volumes", description = "RBD volumes, their snapshots and clones"),
+        (name = "cluster", description = "The cluster of hosts: creation, join tokens, members")
     )
 )]
 struct ApiDoc;
@@ -83,6 +85,9 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
         .routes(routes!(volumes::create_snapshot))
         .routes(routes!(volumes::delete_snapshot))
         .routes(routes!(volumes::clone_snapshot))
+        .routes(routes!(cluster::get_cluster, cluster::post_cluster))
+        .routes(routes!(cluster::post_token))
+        .routes(routes!(cluster::get_members))
         .split_for_parts()
 }
 
@@ -316,6 +321,9 @@ mod tests {
                 "/v1/auth/password",
                 "/v1/auth/verify",
                 "/v1/ceph",
+                "/v1/cluster",
+                "/v1/cluster/members",
+                "/v1/cluster/tokens",
                 "/v1/host",
                 "/v1/host/diagnostics",
                 "/v1/host/journal",
