@@ -9,6 +9,16 @@ use std::path::Path;
 /// interrupted write and may be removed.
 pub const TEMP_PREFIX: &str = ".tmp-";
 
+/// Creates `dir` and its missing parents, root-only (0700): directories
+/// under the state directory hold keys and certificates.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Replaces `path` with `contents` so that, whatever happens, the file is
 /// either the old one or the new one, whole: the new bytes go to a
 /// temporary file in the same directory with permissions `mode`, which is

@@ -37,3 +37,26 @@ pub fn run_lqx(socket: &std::path::Path, args: &[&str]) -> std::process::Output 
         .output()
         .expect("run lqx")
 }
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts that the command succeeded; its standard output.
+pub fn assert_ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Asserts that the command failed with a message containing `expect`.
+pub fn assert_refused(out: std::process::Output, expect: &str) {
+    assert!(!out.status.success(), "succeeded: {}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains(expect), "expected {expect:?} in: {err}");
+}

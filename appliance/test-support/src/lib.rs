@@ -14,5 +14,5 @@ pub mod ovn;
 pub mod ovsdb;
 
 pub use agent::AgentFixture;
-pub use bins::{run_lqx, workspace_bin};
+pub use bins::{assert_ok, assert_refused, run_lqx, text, workspace_bin};
 pub use loop_disk::LoopDisk;
