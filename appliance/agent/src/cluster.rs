@@ -141,12 +141,17 @@ impl ClusterService {
 
     /// The cluster membership and whether the store answers.
     pub async fn status(&self) -> ClusterStatus {
-        let inner = self.inner.lock().await;
-        let config = inner.state.config.clone();
-        let (reachable, error) = match (&config, &inner.running) {
+        // The store is asked without the lock: a slow or unreachable
+        // cluster must not hold up inits, tokens or other readers.
+        let (config, store) = {
+            let inner = self.inner.lock().await;
+            let store = inner.running.as_ref().map(|r| r.store.clone());
+            (inner.state.config.clone(), store)
+        };
+        let (reachable, error) = match (&config, store) {
             (None, _) => (false, None),
             (Some(_), None) => (false, Some("the cluster store is not running".into())),
-            (Some(_), Some(running)) => match running.store.members().await {
+            (Some(_), Some(store)) => match store.members().await {
                 Ok(_) => (true, None),
                 Err(e) => (false, Some(crate::api::error::chain(&e))),
             },
@@ -431,34 +436,29 @@ impl ClusterService {
     /// The cluster's hosts with their state.
     pub async fn members(&self) -> Result<Vec<Member>, AgentError> {
         let store = Self::running_store(&*self.inner.lock().await)?;
-        let hosts: Vec<HostRecord> = store
-            .list(&format!("{}hosts/", cluster::ROOT))
-            .await
-            .map_err(etcd_error)?
-            .iter()
-            .filter_map(|e| serde_json::from_slice(&e.value).ok())
-            .collect();
-        let beats = |prefix: &'static str| {
-            let store = store.clone();
-            async move {
-                let entries = store
-                    .list(&format!("{}{prefix}/", cluster::ROOT))
-                    .await
-                    .map_err(etcd_error)?;
-                Ok::<_, AgentError>(
-                    entries
-                        .iter()
-                        .filter_map(|e| {
-                            let id = e.key.rsplit('/').next()?.parse::<Uuid>().ok()?;
-                            let beat: Heartbeat = serde_json::from_slice(&e.value).ok()?;
-                            Some((id, beat))
-                        })
-                        .collect::<BTreeMap<_, _>>(),
-                )
+        // One read of every record: hosts and heartbeats from the same
+        // revision, so a host is never listed against another moment's
+        // heartbeats.
+        let entries = store.list(cluster::ROOT).await.map_err(etcd_error)?;
+        let mut hosts: Vec<HostRecord> = Vec::new();
+        let mut alive = BTreeMap::new();
+        let mut seen = BTreeMap::new();
+        for entry in &entries {
+            let Some(rest) = entry.key.strip_prefix(cluster::ROOT) else {
+                continue;
+            };
+            let beat = |id: &str| {
+                let id = id.parse::<Uuid>().ok()?;
+                let beat: Heartbeat = serde_json::from_slice(&entry.value).ok()?;
+                Some((id, beat))
+            };
+            match rest.split_once('/') {
+                Some(("hosts", _)) => hosts.extend(serde_json::from_slice(&entry.value).ok()),
+                Some(("alive", id)) => alive.extend(beat(id)),
+                Some(("seen", id)) => seen.extend(beat(id)),
+                _ => {}
             }
-        };
-        let alive = beats("alive").await?;
-        let seen = beats("seen").await?;
+        }
         Ok(cluster::members(&hosts, &alive, &seen))
     }
 
