@@ -277,13 +277,17 @@ impl ClusterService {
                 exited = wait_exit(&mut member) => Err(AgentError::Unavailable(exited)),
             };
             ready?;
+            let etcd_version = store.version().await.map_err(etcd_error)?;
             let record = HostRecord {
                 id: self.host_id,
                 hostname: host.hostname.clone(),
                 address: SocketAddr::new(host.ip, host.api_port).to_string(),
                 etcd_role: role,
                 etcd_member: None,
-                versions: versions(),
+                versions: MemberVersions {
+                    agent: env!("CARGO_PKG_VERSION").into(),
+                    etcd: Some(etcd_version),
+                },
                 registered_at: OffsetDateTime::now_utc(),
             };
             store
@@ -604,13 +608,6 @@ fn remove_dir(dir: &std::path::Path) -> Result<(), AgentError> {
             "cannot remove {}: {e}",
             dir.display()
         ))),
-    }
-}
-
-fn versions() -> MemberVersions {
-    MemberVersions {
-        agent: env!("CARGO_PKG_VERSION").into(),
-        etcd: None,
     }
 }
 

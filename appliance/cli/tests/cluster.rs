@@ -123,6 +123,14 @@ async fn create_a_cluster_tokens_members_and_restart() {
     let me = wait_ready(&lqx, &|_| true);
     assert_eq!(me.address, format!("{ADDRESS}:{API_PORT}"));
     assert_eq!(me.etcd_role, EtcdRole::Voter);
+    assert!(
+        me.versions
+            .etcd
+            .as_deref()
+            .is_some_and(|v| v.starts_with("3.")),
+        "{:?}",
+        me.versions
+    );
     assert!(assert_ok(lqx(&["cluster", "members"])).contains("ready"));
 
     // Tokens: checked TTLs, decodable, stored by id only.

@@ -248,4 +248,10 @@ impl ClusterStore for EtcdStore {
             c.member_remove(id).await.map(|_| ())
         })
     }
+
+    fn version(&self) -> BoxFuture<'_, Result<String, EtcdError>> {
+        self.call("read the member's version", |mut c| async move {
+            Ok(c.status().await?.version().to_owned())
+        })
+    }
 }

@@ -39,6 +39,9 @@ impl State {
     }
 }
 
+/// The version the fake reports.
+pub const VERSION: &str = "0.0.0-fake";
+
 /// The fake store.
 #[derive(Default)]
 pub struct FakeStore {
@@ -212,6 +215,10 @@ impl ClusterStore for FakeStore {
             }
             Ok(())
         })
+    }
+
+    fn version(&self) -> BoxFuture<'_, Result<String, EtcdError>> {
+        self.with("read the member's version", |_| Ok(VERSION.to_owned()))
     }
 }
 

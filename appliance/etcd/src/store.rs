@@ -84,4 +84,6 @@ pub trait ClusterStore: Send + Sync {
     fn add_member<'a>(&'a self, peer_url: &'a str) -> BoxFuture<'a, Result<Added, EtcdError>>;
     /// Removes a member.
     fn remove_member(&self, id: u64) -> BoxFuture<'_, Result<(), EtcdError>>;
+    /// The version of the member that answers.
+    fn version(&self) -> BoxFuture<'_, Result<String, EtcdError>>;
 }

@@ -157,6 +157,7 @@ async fn grow_lose_restart_and_shrink_a_cluster() {
     }))];
     let first = store(&[hosts[0].client_url()], &admin).await;
     first.wait_ready(READY).await.unwrap();
+    assert!(first.version().await.unwrap().starts_with("3."), "etcd 3.x");
 
     // Keys: create, delete-if, leases.
     assert!(first.create("/t/token", b"a".to_vec(), None).await.unwrap());
