@@ -49,6 +49,13 @@ pub enum EtcdError {
     /// A member was not found.
     #[error("no etcd member {0}")]
     NoMember(String),
+    /// A learner cannot be promoted before it has caught up.
+    #[error("the new member has not caught up with the leader yet")]
+    LearnerBehind(#[source] etcd_client::Error),
+    /// etcd allows only so many learners at once: another join is under
+    /// way.
+    #[error("another host is joining the cluster store; try again")]
+    TooManyLearners(#[source] etcd_client::Error),
     /// etcd could not be started.
     #[error("cannot start {bin}")]
     Spawn {
@@ -80,6 +87,15 @@ impl EtcdError {
         match &source {
             E::TransportError(_) | E::IoError(_) => Self::Unavailable { what, source },
             E::GRpcStatus(status) if status.message().contains("lease not found") => Self::NoLease,
+            E::GRpcStatus(status) if status.message().contains("in sync with leader") => {
+                Self::LearnerBehind(source)
+            }
+            E::GRpcStatus(status) if status.message().contains("too many learner") => {
+                Self::TooManyLearners(source)
+            }
+            E::GRpcStatus(status) if status.message().contains("member not found") => {
+                Self::NoMember(status.message().to_owned())
+            }
             // tonic keeps the TLS alert only in the debug form of its source.
             E::GRpcStatus(status)
                 if ["BadCertificate", "UnknownCA", "CertificateUnknown"]
@@ -107,7 +123,13 @@ impl EtcdError {
 
     /// Whether retrying later may succeed.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::TimedOut { .. })
+        matches!(
+            self,
+            Self::Unavailable { .. }
+                | Self::TimedOut { .. }
+                | Self::LearnerBehind(_)
+                | Self::TooManyLearners(_)
+        )
     }
 }
 

@@ -2,14 +2,16 @@
 //! TLS.
 
 use crate::error::EtcdError;
-use crate::store::{Added, ClusterStore, Entry, LeaseId, MemberInfo};
+use crate::store::{Added, ClusterStore, Entry, LeaseId, MemberInfo, Put};
 use etcd_client::{
     Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Identity,
-    PutOptions, TlsOptions, Txn, TxnOp,
+    MemberAddOptions, PutOptions, TlsOptions, Txn, TxnOp,
 };
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// The certificates a client presents and trusts, PEM.
@@ -29,25 +31,48 @@ impl std::fmt::Debug for ClientTls {
     }
 }
 
-/// A client of an etcd cluster.
+/// A client of an etcd cluster: one connection per member, tried in
+/// order from the one that answered last, moving on only when a member
+/// cannot be connected to (nothing was sent, so any request may be
+/// retried). Clones share the connections and the order.
 #[derive(Clone)]
 pub struct EtcdStore {
-    client: Client,
+    members: Arc<RwLock<Vec<(String, Client)>>>,
+    preferred: Arc<AtomicUsize>,
+    options: ConnectOptions,
     timeout: Duration,
 }
 
 impl std::fmt::Debug for EtcdStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EtcdStore")
+            .field("endpoints", &self.endpoints())
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
 
+/// How long connecting to one member may take before the next is tried.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether `error` says the member could not be reached at all, so the
+/// request was never sent.
+fn unreached(error: &etcd_client::Error) -> bool {
+    match error {
+        etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_) => true,
+        etcd_client::Error::GRpcStatus(status) => {
+            // 14: UNAVAILABLE (grpc/status.proto).
+            status.code() as i32 == 14 && status.message().contains("connect error")
+        }
+        _ => false,
+    }
+}
+
 impl EtcdStore {
-    /// A client of the members at `endpoints` (`https://IP:PORT`). Does not
-    /// wait for any of them: requests fail with [`EtcdError::TimedOut`] or
-    /// [`EtcdError::Unavailable`] after `timeout` while none answers.
+    /// A client of the members at `endpoints` (`https://IP:PORT`), tried
+    /// in that order. Does not wait for any of them: requests fail with
+    /// [`EtcdError::TimedOut`] or [`EtcdError::Unavailable`] after
+    /// `timeout` while none answers.
     pub async fn connect(
         endpoints: &[String],
         tls: &ClientTls,
@@ -58,15 +83,29 @@ impl EtcdStore {
             .identity(Identity::from_pem(&tls.cert_pem, &tls.key_pem));
         let options = ConnectOptions::new()
             .with_tls(tls_options)
-            .with_connect_timeout(timeout)
+            .with_connect_timeout(timeout.min(CONNECT_TIMEOUT))
             .with_timeout(timeout)
             .with_keep_alive(Duration::from_secs(5), timeout)
             // Reads from a member cut off from the majority would be stale.
             .with_require_leader(true);
-        let client = Client::connect(endpoints, Some(options))
-            .await
-            .map_err(EtcdError::Tls)?;
-        Ok(Self { client, timeout })
+        let store = Self {
+            members: Arc::new(RwLock::new(Vec::new())),
+            preferred: Arc::new(AtomicUsize::new(0)),
+            options,
+            timeout,
+        };
+        store.update_endpoints(endpoints).await?;
+        Ok(store)
+    }
+
+    /// The endpoints, in the order they are tried from the start.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(url, _)| url.clone())
+            .collect()
     }
 
     /// Waits until the cluster answers a linearizable read (which needs a
@@ -82,7 +121,37 @@ impl EtcdStore {
         }
     }
 
-    /// Runs `call` on a clone of the client, bounded by the timeout.
+    /// Moves the client to `endpoints`, tried in that order from the
+    /// next request on (connections to members kept are reused). Every
+    /// clone follows.
+    pub async fn update_endpoints(&self, endpoints: &[String]) -> Result<(), EtcdError> {
+        if endpoints.is_empty() {
+            return Err(EtcdError::Tls(etcd_client::Error::InvalidArgs(
+                "no endpoint for the cluster store".into(),
+            )));
+        }
+        let current: Vec<(String, Client)> = self
+            .members
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut next = Vec::with_capacity(endpoints.len());
+        for url in endpoints {
+            let client = match current.iter().find(|(u, _)| u == url) {
+                Some((_, client)) => client.clone(),
+                None => Client::connect([url], Some(self.options.clone()))
+                    .await
+                    .map_err(EtcdError::Tls)?,
+            };
+            next.push((url.clone(), client));
+        }
+        *self.members.write().unwrap_or_else(|e| e.into_inner()) = next;
+        self.preferred.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Runs `call` on the members' clients in turn until one is reached,
+    /// bounded as a whole by the timeout.
     fn call<'a, T, F, Fut>(
         &'a self,
         what: &'static str,
@@ -90,16 +159,36 @@ impl EtcdStore {
     ) -> BoxFuture<'a, Result<T, EtcdError>>
     where
         T: Send + 'a,
-        F: FnOnce(Client) -> Fut + Send + 'a,
+        F: Fn(Client) -> Fut + Send + Sync + 'a,
         Fut: Future<Output = Result<T, etcd_client::Error>> + Send + 'a,
     {
-        let client = self.client.clone();
+        let members = self
+            .members
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let preferred = self.preferred.load(Ordering::Relaxed);
         let timeout = self.timeout;
         async move {
-            match tokio::time::timeout(timeout, call(client)).await {
-                Ok(result) => result.map_err(|e| EtcdError::classify(what, e)),
-                Err(_) => Err(EtcdError::TimedOut { what }),
+            let deadline = tokio::time::Instant::now() + timeout;
+            let mut unreached_error = None;
+            for turn in 0..members.len() {
+                let index = (preferred + turn) % members.len();
+                let client = members[index].1.clone();
+                match tokio::time::timeout_at(deadline, call(client)).await {
+                    Ok(Ok(value)) => {
+                        self.preferred.store(index, Ordering::Relaxed);
+                        return Ok(value);
+                    }
+                    Ok(Err(e)) if unreached(&e) => unreached_error = Some(e),
+                    Ok(Err(e)) => return Err(EtcdError::classify(what, e)),
+                    Err(_) => return Err(EtcdError::TimedOut { what }),
+                }
             }
+            Err(match unreached_error {
+                Some(e) => EtcdError::classify(what, e),
+                None => EtcdError::TimedOut { what },
+            })
         }
         .boxed()
     }
@@ -154,8 +243,9 @@ impl ClusterStore for EtcdStore {
         value: Vec<u8>,
         lease: Option<LeaseId>,
     ) -> BoxFuture<'a, Result<(), EtcdError>> {
-        self.call("write a key", move |mut c| async move {
-            c.put(key, value, put_options(lease)).await.map(|_| ())
+        self.call("write a key", move |mut c| {
+            let value = value.clone();
+            async move { c.put(key, value, put_options(lease)).await.map(|_| ()) }
         })
     }
 
@@ -165,11 +255,11 @@ impl ClusterStore for EtcdStore {
         value: Vec<u8>,
         lease: Option<LeaseId>,
     ) -> BoxFuture<'a, Result<bool, EtcdError>> {
-        self.call("create a key", move |mut c| async move {
+        self.call("create a key", move |mut c| {
             let txn = Txn::new()
                 .when([Compare::version(key, CompareOp::Equal, 0)])
-                .and_then([TxnOp::put(key, value, put_options(lease))]);
-            Ok(c.txn(txn).await?.succeeded())
+                .and_then([TxnOp::put(key, value.clone(), put_options(lease))]);
+            async move { Ok(c.txn(txn).await?.succeeded()) }
         })
     }
 
@@ -178,17 +268,44 @@ impl ClusterStore for EtcdStore {
         key: &'a str,
         expected: Vec<u8>,
     ) -> BoxFuture<'a, Result<bool, EtcdError>> {
-        self.call("consume a key", move |mut c| async move {
+        self.call("consume a key", move |mut c| {
             let txn = Txn::new()
-                .when([Compare::value(key, CompareOp::Equal, expected)])
+                .when([Compare::value(key, CompareOp::Equal, expected.clone())])
                 .and_then([TxnOp::delete(key, None::<DeleteOptions>)]);
-            Ok(c.txn(txn).await?.succeeded())
+            async move { Ok(c.txn(txn).await?.succeeded()) }
         })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, EtcdError>> {
         self.call("delete a key", move |mut c| async move {
             Ok(c.delete(key, None).await?.deleted() > 0)
+        })
+    }
+
+    fn put_if_exists<'a>(
+        &'a self,
+        guard: &'a str,
+        puts: Vec<Put>,
+    ) -> BoxFuture<'a, Result<bool, EtcdError>> {
+        self.call("write keys", move |mut c| {
+            let ops: Vec<TxnOp> = puts
+                .iter()
+                .map(|p| TxnOp::put(p.key.clone(), p.value.clone(), put_options(p.lease)))
+                .collect();
+            let txn = Txn::new()
+                .when([Compare::version(guard, CompareOp::Greater, 0)])
+                .and_then(ops);
+            async move { Ok(c.txn(txn).await?.succeeded()) }
+        })
+    }
+
+    fn delete_many(&self, keys: Vec<String>) -> BoxFuture<'_, Result<(), EtcdError>> {
+        self.call("delete keys", move |mut c| {
+            let ops: Vec<TxnOp> = keys
+                .iter()
+                .map(|k| TxnOp::delete(k.clone(), None::<DeleteOptions>))
+                .collect();
+            async move { c.txn(Txn::new().and_then(ops)).await.map(|_| ()) }
         })
     }
 
@@ -232,9 +349,14 @@ impl ClusterStore for EtcdStore {
         })
     }
 
-    fn add_member<'a>(&'a self, peer_url: &'a str) -> BoxFuture<'a, Result<Added, EtcdError>> {
+    fn add_member<'a>(
+        &'a self,
+        peer_url: &'a str,
+        learner: bool,
+    ) -> BoxFuture<'a, Result<Added, EtcdError>> {
         self.call("add a member", move |mut c| async move {
-            let response = c.member_add([peer_url], None).await?;
+            let options = learner.then(|| MemberAddOptions::new().with_is_learner());
+            let response = c.member_add([peer_url], options).await?;
             let id = response.member().map(|m| m.id()).unwrap_or_default();
             Ok(Added {
                 id,
@@ -246,6 +368,12 @@ impl ClusterStore for EtcdStore {
     fn remove_member(&self, id: u64) -> BoxFuture<'_, Result<(), EtcdError>> {
         self.call("remove a member", move |mut c| async move {
             c.member_remove(id).await.map(|_| ())
+        })
+    }
+
+    fn promote_member(&self, id: u64) -> BoxFuture<'_, Result<(), EtcdError>> {
+        self.call("promote a member", move |mut c| async move {
+            c.member_promote(id).await.map(|_| ())
         })
     }
 

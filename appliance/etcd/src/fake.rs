@@ -3,7 +3,7 @@
 //! demand), members, and an outage switch.
 
 use crate::error::EtcdError;
-use crate::store::{Added, ClusterStore, Entry, LeaseId, MemberInfo};
+use crate::store::{Added, ClusterStore, Entry, LeaseId, MemberInfo, Put};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use std::collections::BTreeMap;
@@ -58,6 +58,16 @@ impl FakeStore {
     /// work again.
     pub fn set_unavailable(&self, unavailable: bool) {
         self.state.lock().unwrap().unavailable = unavailable;
+    }
+
+    /// Records that the member `id` started as `name`, serving clients on
+    /// `client_url` (a real member names itself when it starts).
+    pub fn start_member(&self, id: u64, name: &str, client_url: &str) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(m) = state.members.iter_mut().find(|m| m.id == id) {
+            m.name = name.to_owned();
+            m.client_urls = vec![client_url.to_owned()];
+        }
     }
 
     /// Expires `lease` now, as if its holder had stopped renewing it.
@@ -156,6 +166,34 @@ impl ClusterStore for FakeStore {
         self.with("delete a key", move |s| Ok(s.keys.remove(key).is_some()))
     }
 
+    fn put_if_exists<'a>(
+        &'a self,
+        guard: &'a str,
+        puts: Vec<Put>,
+    ) -> BoxFuture<'a, Result<bool, EtcdError>> {
+        self.with("write keys", move |s| {
+            if !s.keys.contains_key(guard) {
+                return Ok(false);
+            }
+            for p in &puts {
+                check_lease(s, p.lease)?;
+            }
+            for p in puts {
+                s.keys.insert(p.key, (p.value, p.lease));
+            }
+            Ok(true)
+        })
+    }
+
+    fn delete_many(&self, keys: Vec<String>) -> BoxFuture<'_, Result<(), EtcdError>> {
+        self.with("delete keys", move |s| {
+            for key in keys {
+                s.keys.remove(&key);
+            }
+            Ok(())
+        })
+    }
+
     fn grant(&self, ttl: Duration) -> BoxFuture<'_, Result<LeaseId, EtcdError>> {
         self.with("grant a lease", move |s| {
             s.next_id += 1;
@@ -188,8 +226,18 @@ impl ClusterStore for FakeStore {
         self.with("list members", |s| Ok(s.members.clone()))
     }
 
-    fn add_member<'a>(&'a self, peer_url: &'a str) -> BoxFuture<'a, Result<Added, EtcdError>> {
+    fn add_member<'a>(
+        &'a self,
+        peer_url: &'a str,
+        learner: bool,
+    ) -> BoxFuture<'a, Result<Added, EtcdError>> {
         self.with("add a member", move |s| {
+            // etcd's own limit: one learner at a time.
+            if learner && s.members.iter().any(|m| m.learner) {
+                return Err(EtcdError::TooManyLearners(etcd_client::Error::InvalidArgs(
+                    "too many learner members in cluster".into(),
+                )));
+            }
             s.next_id += 1;
             let id = s.next_id;
             s.members.push(MemberInfo {
@@ -197,7 +245,7 @@ impl ClusterStore for FakeStore {
                 name: String::new(),
                 peer_urls: vec![peer_url.to_owned()],
                 client_urls: vec![],
-                learner: false,
+                learner,
             });
             Ok(Added {
                 id,
@@ -214,6 +262,18 @@ impl ClusterStore for FakeStore {
                 return Err(EtcdError::NoMember(format!("{id:x}")));
             }
             Ok(())
+        })
+    }
+
+    fn promote_member(&self, id: u64) -> BoxFuture<'_, Result<(), EtcdError>> {
+        self.with("promote a member", move |s| {
+            match s.members.iter_mut().find(|m| m.id == id) {
+                Some(m) => {
+                    m.learner = false;
+                    Ok(())
+                }
+                None => Err(EtcdError::NoMember(format!("{id:x}"))),
+            }
         })
     }
 

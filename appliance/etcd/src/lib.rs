@@ -22,4 +22,4 @@ pub use etcd::{ClientTls, EtcdStore};
 pub use fake::FakeStore;
 pub use member::{Bootstrap, MemberConfig, TlsFiles};
 pub use process::MemberProcess;
-pub use store::{Added, ClusterStore, Entry, LeaseId, MemberInfo};
+pub use store::{Added, ClusterStore, Entry, LeaseId, MemberInfo, Put};

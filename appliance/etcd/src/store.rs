@@ -32,6 +32,17 @@ pub struct MemberInfo {
     pub learner: bool,
 }
 
+/// One key to write, attached to `lease` when given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Put {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Vec<u8>,
+    /// The lease it goes with.
+    pub lease: Option<LeaseId>,
+}
+
 /// The result of adding a member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Added {
@@ -72,6 +83,16 @@ pub trait ClusterStore: Send + Sync {
     ) -> BoxFuture<'a, Result<bool, EtcdError>>;
     /// Deletes `key`; whether it existed.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, EtcdError>>;
+    /// Writes every one of `puts` in one transaction, only if `guard`
+    /// exists; whether it did. A key that must not outlive another (a
+    /// heartbeat of a host record) is written this way.
+    fn put_if_exists<'a>(
+        &'a self,
+        guard: &'a str,
+        puts: Vec<Put>,
+    ) -> BoxFuture<'a, Result<bool, EtcdError>>;
+    /// Deletes every one of `keys` in one transaction.
+    fn delete_many(&self, keys: Vec<String>) -> BoxFuture<'_, Result<(), EtcdError>>;
     /// Grants a lease of `ttl`.
     fn grant(&self, ttl: Duration) -> BoxFuture<'_, Result<LeaseId, EtcdError>>;
     /// Renews `lease`; `false` when it has already expired.
@@ -80,8 +101,17 @@ pub trait ClusterStore: Send + Sync {
     fn revoke(&self, lease: LeaseId) -> BoxFuture<'_, Result<(), EtcdError>>;
     /// The etcd members.
     fn members(&self) -> BoxFuture<'_, Result<Vec<MemberInfo>, EtcdError>>;
-    /// Adds a voting member that will be reached on `peer_url`.
-    fn add_member<'a>(&'a self, peer_url: &'a str) -> BoxFuture<'a, Result<Added, EtcdError>>;
+    /// Adds a member that will be reached on `peer_url`: a learner (which
+    /// replicates but does not vote, so quorum is unchanged until it is
+    /// promoted) or a voter.
+    fn add_member<'a>(
+        &'a self,
+        peer_url: &'a str,
+        learner: bool,
+    ) -> BoxFuture<'a, Result<Added, EtcdError>>;
+    /// Makes a learner a voter; [`EtcdError::LearnerBehind`] until it has
+    /// caught up with the leader.
+    fn promote_member(&self, id: u64) -> BoxFuture<'_, Result<(), EtcdError>>;
     /// Removes a member.
     fn remove_member(&self, id: u64) -> BoxFuture<'_, Result<(), EtcdError>>;
     /// The version of the member that answers.

@@ -5,7 +5,8 @@
 
 use lqx_etcd::member::{DEFAULT_CLIENT_PORT, DEFAULT_PEER_PORT, PEER_COMMON_NAME};
 use lqx_etcd::{
-    Bootstrap, ClientTls, ClusterStore, EtcdError, EtcdStore, MemberConfig, MemberProcess, TlsFiles,
+    Bootstrap, ClientTls, ClusterStore, EtcdError, EtcdStore, MemberConfig, MemberProcess, Put,
+    TlsFiles,
 };
 use lqx_pki::{Authority, Role, Subject};
 use std::net::IpAddr;
@@ -176,9 +177,40 @@ async fn grow_lose_restart_and_shrink_a_cluster() {
     let err = first.put("/t/x", vec![], Some(lease)).await.unwrap_err();
     assert!(matches!(err, EtcdError::NoLease), "{err:?}");
 
-    // Grow to three.
-    for host in &hosts[1..] {
-        let added = first.add_member(&host.peer_url()).await.unwrap();
+    // Several keys at once, guarded by another key.
+    let puts = |v: &[u8]| {
+        vec![
+            Put {
+                key: "/t/g/a".into(),
+                value: v.to_vec(),
+                lease: None,
+            },
+            Put {
+                key: "/t/g/b".into(),
+                value: v.to_vec(),
+                lease: None,
+            },
+        ]
+    };
+    assert!(!first.put_if_exists("/t/guard", puts(b"1")).await.unwrap());
+    assert!(
+        first.list("/t/g/").await.unwrap().is_empty(),
+        "no guard, no write"
+    );
+    first.put("/t/guard", b"g".to_vec(), None).await.unwrap();
+    assert!(first.put_if_exists("/t/guard", puts(b"2")).await.unwrap());
+    assert_eq!(first.list("/t/g/").await.unwrap().len(), 2);
+    first
+        .delete_many(vec!["/t/g/a".into(), "/t/g/b".into(), "/t/guard".into()])
+        .await
+        .unwrap();
+    assert!(first.list("/t/g").await.unwrap().is_empty());
+
+    // Grow to three: the second member as a learner promoted once it has
+    // caught up, the third as a voter straight away.
+    for (i, host) in hosts.iter().enumerate().skip(1) {
+        let learner = i == 1;
+        let added = first.add_member(&host.peer_url(), learner).await.unwrap();
         let peers = added
             .members
             .iter()
@@ -191,8 +223,30 @@ async fn grow_lose_restart_and_shrink_a_cluster() {
                 (name, m.peer_urls[0].clone())
             })
             .collect();
+        if learner {
+            // etcd takes one learner at a time: a second join waits.
+            let err = first
+                .add_member(&hosts[2].peer_url(), true)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, EtcdError::TooManyLearners(_)), "{err:?}");
+        }
         members.push(Some(host.start(Bootstrap::Existing { peers })));
         wait_started(&first, members.len()).await;
+        if learner {
+            let start = tokio::time::Instant::now();
+            loop {
+                match first.promote_member(added.id).await {
+                    Ok(()) => break,
+                    Err(e) if e.is_unavailable() && start.elapsed() < READY => {
+                        tokio::time::sleep(Duration::from_millis(100)).await
+                    }
+                    Err(e) => panic!("promote: {e:?}"),
+                }
+            }
+            let members = first.members().await.unwrap();
+            assert!(members.iter().all(|m| !m.learner), "{members:?}");
+        }
     }
     let all: Vec<String> = hosts.iter().map(Host::client_url).collect();
     let cluster = store(&all, &admin).await;
@@ -265,12 +319,18 @@ async fn grow_lose_restart_and_shrink_a_cluster() {
         ),
         "{err:?}"
     );
-    assert!(
-        std::fs::read_to_string(hosts[0].dir.join("etcd.log"))
-            .unwrap()
-            .contains("rejected connection"),
-        "etcd logged the refusal"
-    );
+    // etcd may log the refusal a moment after the client saw it.
+    let start = tokio::time::Instant::now();
+    while !std::fs::read_to_string(hosts[0].dir.join("etcd.log"))
+        .unwrap()
+        .contains("rejected connection")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "etcd logged the refusal ({err:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     for member in members.into_iter().flatten() {
         member.stop().await;
