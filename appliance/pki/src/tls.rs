@@ -23,6 +23,12 @@ use std::sync::Arc;
 /// ALPN protocol of the API: HTTP/1.1 only.
 const ALPN: &[u8] = b"http/1.1";
 
+/// ALPN protocol of the join channel: HTTP/1.1 carrying only the join
+/// request, on the API's port. A client asking for it is served by
+/// [`join_server_config`] (no client certificate, the authority's
+/// certificate in the chain) and reaches nothing but the join handler.
+pub const JOIN_ALPN: &[u8] = b"lqx-join/1";
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -112,6 +118,121 @@ pub fn client_config(
         })?;
     config.alpn_protocols = vec![ALPN.to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The join channel's server configuration: presents `host` followed by
+/// the authority's certificate, so that a joining host which knows only
+/// the authority's fingerprint can check the chain; asks for no client
+/// certificate (the joining host proves a token's secret instead).
+pub fn join_server_config(
+    authority_pem: &str,
+    host: &Identity,
+) -> Result<Arc<ServerConfig>, PkiError> {
+    let (mut chain, key) = chain_and_key(host)?;
+    chain.push(
+        CertificateDer::from_pem_slice(authority_pem.as_bytes()).map_err(|source| {
+            PkiError::Pem {
+                what: "the authority's certificate",
+                source,
+            }
+        })?,
+    );
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|source| PkiError::Tls {
+            what: "the default protocol versions",
+            source,
+        })?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|source| PkiError::Tls {
+            what: "the host certificate",
+            source,
+        })?;
+    config.alpn_protocols = vec![JOIN_ALPN.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A joining host's configuration: trusts a server whose chain holds a
+/// certificate with SHA-256 `fingerprint` (lowercase hex) that signed the
+/// server's own, valid for server use; presents no certificate.
+pub fn join_client_config(fingerprint: &str) -> Arc<ClientConfig> {
+    let provider = provider();
+    let verifier = PinnedFingerprint {
+        fingerprint: fingerprint.to_ascii_lowercase(),
+        algorithms: provider.signature_verification_algorithms,
+    };
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| unreachable!("ring supports the default versions"))
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![JOIN_ALPN.to_vec()];
+    Arc::new(config)
+}
+
+/// Trusts the authority the server sends in its chain if, and only if,
+/// its fingerprint is the pinned one; then verifies the server's
+/// certificate against it as [`PinnedAuthority`] does.
+#[derive(Debug)]
+struct PinnedFingerprint {
+    fingerprint: String,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for PinnedFingerprint {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let pinned = intermediates
+            .iter()
+            .find(|c| crate::fingerprint_der(c) == self.fingerprint)
+            .ok_or_else(|| {
+                rustls::Error::General(format!(
+                    "the server's authority is not the one with fingerprint {}",
+                    self.fingerprint
+                ))
+            })?;
+        let mut roots = RootCertStore::empty();
+        roots.add(pinned.clone().into_owned())?;
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &roots,
+            &[],
+            now,
+            self.algorithms.all,
+        )?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// Verifies a server certificate's chain, validity and server-auth usage
@@ -281,6 +402,61 @@ mod tests {
         let err = handshake(
             server_config(ca.cert_pem(), &admin).unwrap(),
             client_config(ca.cert_pem(), &admin).unwrap(),
+            "hv1",
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.is_empty());
+    }
+
+    #[tokio::test]
+    async fn joiner_pins_the_authority_by_fingerprint() {
+        let now = OffsetDateTime::now_utc();
+        let ca = Authority::generate("lqx test", now).unwrap();
+        let host = ca.issue(&subject(Role::Host), now).unwrap().identity;
+        let server = join_server_config(ca.cert_pem(), &host).unwrap();
+        let pin = crate::fingerprint(ca.cert_pem()).unwrap();
+        handshake(server.clone(), join_client_config(&pin), "192.0.2.9")
+            .await
+            .unwrap();
+        // Another authority's fingerprint: refused before anything is sent.
+        let other = Authority::generate("lqx test", now).unwrap();
+        let wrong = crate::fingerprint(other.cert_pem()).unwrap();
+        let err = handshake(server, join_client_config(&wrong), "hv1")
+            .await
+            .unwrap_err();
+        assert!(err.contains("fingerprint"), "{err}");
+        // An impostor sending the pinned authority's certificate in its
+        // chain but signed by its own key.
+        let impostor = other.issue(&subject(Role::Host), now).unwrap().identity;
+        let forged = join_server_config(ca.cert_pem(), &impostor).unwrap();
+        let err = handshake(forged, join_client_config(&pin), "hv1")
+            .await
+            .unwrap_err();
+        assert!(!err.is_empty());
+        // An admin certificate of the right authority cannot serve joins.
+        let admin = ca.issue(&subject(Role::Admin), now).unwrap().identity;
+        let err = handshake(
+            join_server_config(ca.cert_pem(), &admin).unwrap(),
+            join_client_config(&pin),
+            "hv1",
+        )
+        .await
+        .unwrap_err();
+        assert!(!err.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_api_refuses_the_join_protocol() {
+        // A joining client (no certificate) against the API's own
+        // configuration: no shared protocol, and no certificate either.
+        let now = OffsetDateTime::now_utc();
+        let ca = Authority::generate("lqx test", now).unwrap();
+        let host = ca.issue(&subject(Role::Host), now).unwrap().identity;
+        let pin = crate::fingerprint(ca.cert_pem()).unwrap();
+        let err = handshake(
+            server_config(ca.cert_pem(), &host).unwrap(),
+            join_client_config(&pin),
             "hv1",
         )
         .await
