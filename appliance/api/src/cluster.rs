@@ -1,8 +1,9 @@
-//! The cluster of hosts: creating it, join tokens, joining, members.
+//! The cluster of hosts: creating it, join tokens, joining, members, and
+//! the join exchange between hosts.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// `POST /v1/cluster`: create a cluster with this host as its first member.
@@ -106,6 +107,135 @@ pub struct JoinRequest {
 impl std::fmt::Debug for JoinRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JoinRequest").finish_non_exhaustive()
+    }
+}
+
+/// Header naming the host a request is for (its id or hostname): the
+/// host that receives it forwards it to that member over mutual TLS, so
+/// any host's API reaches every host.
+pub const TARGET_HOST_HEADER: &str = "lqx-host";
+/// Header a forwarding host adds with its own id; a request carrying it
+/// is never forwarded again.
+pub const FORWARDED_BY_HEADER: &str = "lqx-forwarded-by";
+
+/// `POST /v1/cluster/leave`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveRequest {
+    /// Needed when this host is the cluster's last member: leaving then
+    /// dissolves the cluster and deletes its store.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Query of `DELETE /v1/cluster/members/{host}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveQuery {
+    /// Remove a voter even though the voters left could not form a
+    /// majority of the ones that answer.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// What a joining host sends to a member over the join channel (the API
+/// port, ALPN `lqx-join/1`), after pinning the member's authority by the
+/// token's fingerprint.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeerJoinRequest {
+    /// The token's id.
+    pub token_id: String,
+    /// The token's secret, proving the joiner was given the token.
+    pub secret: String,
+    /// The joining host's id.
+    pub host_id: Uuid,
+    /// Its hostname.
+    pub hostname: String,
+    /// Its remote API address (`IP:PORT`).
+    pub api_address: String,
+    /// The URL its etcd member would listen on for peers.
+    pub etcd_peer_url: String,
+}
+
+impl std::fmt::Debug for PeerJoinRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerJoinRequest")
+            .field("token_id", &self.token_id)
+            .field("host_id", &self.host_id)
+            .field("hostname", &self.hostname)
+            .field("api_address", &self.api_address)
+            .field("etcd_peer_url", &self.etcd_peer_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A certificate authority in PEM, with its private key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityPem {
+    /// Its name (the certificate's common name).
+    pub name: String,
+    /// Its certificate.
+    pub cert_pem: String,
+    /// Its private key.
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for AuthorityPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorityPem")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An etcd member's name and peer URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PeerUrl {
+    /// The member's name (a host id).
+    pub name: String,
+    /// Its peer URL.
+    pub url: String,
+}
+
+/// A member's answer to an accepted join.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeerJoinResponse {
+    /// The cluster's id.
+    pub cluster_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// How many voters it aims for.
+    pub voters: u8,
+    /// The cluster authority: every member holds it, to issue its own
+    /// certificates and admin bundles.
+    pub authority: AuthorityPem,
+    /// The joiner's part in the store.
+    pub role: EtcdRole,
+    /// On voters: the etcd member id the joiner was added as (a learner
+    /// until it promotes itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<u64>,
+    /// On voters: every member's name and peer URL, the joiner's included.
+    #[serde(default)]
+    pub peers: Vec<PeerUrl>,
+    /// Client URLs of the voting members.
+    pub endpoints: Vec<String>,
+}
+
+impl std::fmt::Debug for PeerJoinResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerJoinResponse")
+            .field("cluster_id", &self.cluster_id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("member_id", &self.member_id)
+            .field("peers", &self.peers)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
     }
 }
 

@@ -25,8 +25,9 @@ pub use ceph::{
     CephClusterInfo, CephConfig, CephHealthCheck, CephJoinRequest, CephMon, CephPool, CephStatus,
 };
 pub use cluster::{
-    ClusterConfig, ClusterInitRequest, ClusterStatus, EtcdRole, JoinRequest, Member, MemberState,
-    MemberVersions, TokenCreated, TokenRequest,
+    AuthorityPem, ClusterConfig, ClusterInitRequest, ClusterStatus, EtcdRole, FORWARDED_BY_HEADER,
+    JoinRequest, LeaveRequest, Member, MemberState, MemberVersions, PeerJoinRequest,
+    PeerJoinResponse, PeerUrl, RemoveQuery, TARGET_HOST_HEADER, TokenCreated, TokenRequest,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use host::{

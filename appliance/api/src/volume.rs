@@ -46,6 +46,7 @@ pub struct CloneRequest {
 
 /// Query of `DELETE /v1/volumes/{pool}/{name}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeDeleteQuery {
     /// Also delete the volume's snapshots (unprotecting them). Refused

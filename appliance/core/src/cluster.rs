@@ -9,8 +9,16 @@
 //! - `/lqx/v1/seen/{id}`: [`Heartbeat`], the last one, kept.
 //! - `/lqx/v1/tokens/{id}`: [`TokenRecord`], attached to a lease of the
 //!   token's lifetime.
+//! - `/lqx/v1/locks/membership`: held (with a short lease) while a member
+//!   decides a joiner's role and adds it to etcd, so that two joins
+//!   through two members cannot both take the last voter's seat.
+//! - `/lqx/v1/joining/{member}`: a learner added for a joining host, on a
+//!   lease; once it lapses, a learner still not promoted was abandoned
+//!   and may be removed.
 
-use crate::document::Document;
+use crate::cluster_token::{constant_time_eq, hex};
+use crate::document::{Document, DocumentError};
+use crate::pki_state::StoredAuthority;
 use lqx_api::{ClusterConfig, EtcdRole, Member, MemberState, MemberVersions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -48,8 +56,26 @@ pub fn token_key(id: &str) -> String {
     format!("{ROOT}tokens/{id}")
 }
 
-/// `cluster.json`: the cluster this host belongs to, and the certificate
-/// its etcd member uses.
+/// Key of the lock held while membership changes.
+pub fn membership_lock_key() -> String {
+    format!("{ROOT}locks/membership")
+}
+
+/// Key marking a learner added for a join still under way.
+pub fn joining_key(member: u64) -> String {
+    format!("{ROOT}joining/{member:x}")
+}
+
+/// Every key a host owns in the store, deleted when it leaves or is
+/// removed.
+pub fn host_keys(id: Uuid) -> Vec<String> {
+    vec![host_key(id), alive_key(id), seen_key(id)]
+}
+
+/// `cluster.json`: the cluster this host belongs to, the cluster's
+/// authority, and the certificate its etcd member uses. Written last
+/// when the host creates or joins a cluster and removed first when it
+/// leaves: it is the commit point, and `pki.json` follows it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterState {
@@ -63,6 +89,15 @@ pub struct ClusterState {
     pub etcd_cert_pem: Option<String>,
     /// Its key. The document is 0600 like every state file.
     pub etcd_key_pem: Option<String>,
+    /// The cluster authority, on hosts that joined (on the host that
+    /// created the cluster it is the host's own, in `pki.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<StoredAuthority>,
+    /// Set while the host leaves (or was removed): the store no longer
+    /// lists it, and what is left to undo here is finished at the next
+    /// start if the agent stops midway.
+    #[serde(default)]
+    pub leaving: bool,
 }
 
 impl std::fmt::Debug for ClusterState {
@@ -75,7 +110,27 @@ impl std::fmt::Debug for ClusterState {
 
 impl Document for ClusterState {
     const FILE_NAME: &'static str = "cluster.json";
-    const SCHEMA_VERSION: u32 = 1;
+    const SCHEMA_VERSION: u32 = 2;
+
+    /// Version 1 had no authority: only cluster creators wrote it.
+    fn upgrade(version: u32, value: serde_json::Value) -> Result<Self, DocumentError> {
+        match version {
+            1 => {
+                let mut state: Self =
+                    serde_json::from_value(value).map_err(|source| DocumentError::Malformed {
+                        file: Self::FILE_NAME,
+                        source,
+                    })?;
+                state.schema_version = Self::SCHEMA_VERSION;
+                Ok(state)
+            }
+            _ => Err(DocumentError::UnsupportedVersion {
+                file: Self::FILE_NAME,
+                found: version,
+                current: Self::SCHEMA_VERSION,
+            }),
+        }
+    }
 }
 
 /// A host as registered in the store.
@@ -120,6 +175,93 @@ pub struct TokenRecord {
     pub expires_at: OffsetDateTime,
     /// The host that created it.
     pub created_by: Uuid,
+}
+
+/// Why a join token was refused. None of them consumes the token but
+/// [`TokenRefusal::Used`], which means it already was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// No record: never issued here, used, or expired and collected.
+    Unknown,
+    /// The secret does not match.
+    Secret,
+    /// Past its expiry.
+    Expired,
+    /// Consumed by another join meanwhile.
+    Used,
+}
+
+impl std::fmt::Display for TokenRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => {
+                "the join token is unknown to the cluster: already used, expired, or never issued"
+            }
+            Self::Secret => "the join token's secret is wrong",
+            Self::Expired => "the join token has expired",
+            Self::Used => "the join token was used by another host",
+        })
+    }
+}
+
+/// Checks a presented token secret (base64url) against its record at
+/// `now`: the secret's SHA-256 must match in constant time, then the
+/// expiry must not have passed. `sha256` hashes.
+pub fn check_token(
+    record: &TokenRecord,
+    secret: &str,
+    now: OffsetDateTime,
+    sha256: impl Fn(&[u8]) -> Vec<u8>,
+) -> Result<(), TokenRefusal> {
+    use base64::Engine as _;
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(secret) else {
+        return Err(TokenRefusal::Secret);
+    };
+    if !constant_time_eq(
+        hex(&sha256(&bytes)).as_bytes(),
+        record.secret_sha256.as_bytes(),
+    ) {
+        return Err(TokenRefusal::Secret);
+    }
+    if record.expires_at <= now {
+        return Err(TokenRefusal::Expired);
+    }
+    Ok(())
+}
+
+/// Finds the one registered host that `name` names: its id, or its
+/// hostname when no other host has it.
+pub fn resolve_host<'a>(hosts: &'a [HostRecord], name: &str) -> Result<&'a HostRecord, String> {
+    if let Ok(id) = name.parse::<Uuid>() {
+        return hosts
+            .iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| format!("no member of the cluster has id {id}"));
+    }
+    let named: Vec<&HostRecord> = hosts.iter().filter(|h| h.hostname == name).collect();
+    match named.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!("no member of the cluster is named {name:?}")),
+        many => Err(format!(
+            "{} members are named {name:?}; use a host id ({})",
+            many.len(),
+            many.iter()
+                .map(|h| h.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Whether removing a voter leaves voters that can still agree: a
+/// majority of the remaining voters must be ones that answer now.
+/// `voters` counts every voter before the removal, `answering` those of
+/// them that answer, and `removed_answers` whether the removed one is
+/// among them.
+pub fn removal_keeps_quorum(voters: usize, answering: usize, removed_answers: bool) -> bool {
+    let remaining = voters.saturating_sub(1);
+    let answering = answering.saturating_sub(usize::from(removed_answers));
+    remaining == 0 || answering > remaining / 2
 }
 
 /// Checks a cluster name: 1–63 of `a-z 0-9 -`, not starting or ending
@@ -278,6 +420,86 @@ mod tests {
         assert!(check_token_ttl(3600).is_ok());
         assert!(check_token_ttl(59).is_err());
         assert!(check_token_ttl(8 * 24 * 3600).is_err());
+    }
+
+    fn sha256(bytes: &[u8]) -> Vec<u8> {
+        // Tests only need a deterministic function of the bytes.
+        bytes.iter().rev().copied().collect()
+    }
+
+    #[test]
+    fn tokens_are_checked_secret_first() {
+        use base64::Engine as _;
+        let secret = [7u8; 32];
+        let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let now = datetime!(2026-11-26 12:00 UTC);
+        let record = TokenRecord {
+            secret_sha256: hex(&sha256(&secret)),
+            expires_at: now + time::Duration::minutes(5),
+            created_by: Uuid::from_u128(1),
+        };
+        assert_eq!(check_token(&record, &text, now, sha256), Ok(()));
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([8u8; 32]);
+        assert_eq!(
+            check_token(&record, &forged, now, sha256),
+            Err(TokenRefusal::Secret)
+        );
+        assert_eq!(
+            check_token(&record, "not base64!", now, sha256),
+            Err(TokenRefusal::Secret)
+        );
+        let late = now + time::Duration::minutes(5);
+        assert_eq!(
+            check_token(&record, &text, late, sha256),
+            Err(TokenRefusal::Expired)
+        );
+        // A wrong secret says nothing about the expiry.
+        assert_eq!(
+            check_token(&record, &forged, late, sha256),
+            Err(TokenRefusal::Secret)
+        );
+    }
+
+    #[test]
+    fn hosts_by_id_or_unique_hostname() {
+        let hosts = [host(1, "hv1"), host(2, "hv2"), host(3, "hv2")];
+        assert_eq!(resolve_host(&hosts, "hv1").unwrap().id, Uuid::from_u128(1));
+        let id = Uuid::from_u128(3).to_string();
+        assert_eq!(resolve_host(&hosts, &id).unwrap().id, Uuid::from_u128(3));
+        assert!(
+            resolve_host(&hosts, "hv2")
+                .unwrap_err()
+                .contains("2 members")
+        );
+        assert!(
+            resolve_host(&hosts, "hv9")
+                .unwrap_err()
+                .contains("no member")
+        );
+        let unknown = Uuid::from_u128(9).to_string();
+        assert!(resolve_host(&hosts, &unknown).unwrap_err().contains("id"));
+    }
+
+    #[test]
+    fn removals_that_keep_a_majority() {
+        // Three voters, all answering: removing any leaves two of two.
+        assert!(removal_keeps_quorum(3, 3, true));
+        // Three voters, one down: removing the down one leaves two of two.
+        assert!(removal_keeps_quorum(3, 2, false));
+        // Three voters, one down: removing a live one leaves one of two.
+        assert!(!removal_keeps_quorum(3, 2, true));
+        // Five voters, two down: removing a down one leaves three of four.
+        assert!(removal_keeps_quorum(5, 3, false));
+        // The last voter.
+        assert!(removal_keeps_quorum(1, 1, true));
+    }
+
+    #[test]
+    fn version_1_documents_upgrade() {
+        let v1 = br#"{"schema_version":1,"config":null,"etcd_cert_pem":null,"etcd_key_pem":null}"#;
+        let state: ClusterState = crate::document::decode(v1).unwrap();
+        assert_eq!(state.schema_version, ClusterState::SCHEMA_VERSION);
+        assert!(state.authority.is_none());
     }
 
     #[test]
