@@ -39,6 +39,13 @@ pub enum AgentError {
     /// The request conflicts with what the agent is or does now.
     #[error("{0}")]
     Conflict(String),
+    /// The object the request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller proved nothing that allows the request (a join token
+    /// that is wrong, used or expired).
+    #[error("{0}")]
+    Refused(String),
     /// systemd did not do what was asked.
     #[error("systemd call failed")]
     Systemd(#[source] lqx_systemd::ManagerError),
@@ -187,7 +194,7 @@ pub struct Agent {
     ceph: Arc<crate::ceph::CephService>,
     cluster: Arc<crate::cluster::ClusterService>,
     store: Arc<StateDir>,
-    remote: std::sync::OnceLock<lqx_api::RemoteApiInfo>,
+    remote: std::sync::OnceLock<Arc<crate::remote::RemoteTls>>,
     // Held across the whole read-modify-persist sequence so that writes
     // are serialised and readers never see a state that is not on disk.
     host: Mutex<HostState>,
@@ -277,14 +284,45 @@ impl Agent {
     /// Facts about this agent process, with its remote API once serving.
     pub fn info(&self) -> AgentInfo {
         AgentInfo {
-            remote_api: self.remote.get().cloned(),
+            remote_api: self.remote.get().map(|tls| lqx_api::RemoteApiInfo {
+                listen: tls.listen().to_string(),
+                authority_fingerprint: tls.fingerprint(),
+                admin_bundle: tls.admin_dir().display().to_string(),
+            }),
             ..self.info.clone()
         }
     }
 
-    /// Records that the remote API is being served, for [`Agent::info`].
-    pub fn set_remote(&self, remote: lqx_api::RemoteApiInfo) {
-        let _ = self.remote.set(remote);
+    /// Records that the remote API is being served with `tls`, which the
+    /// cluster service replaces when the host joins or leaves.
+    pub fn set_remote(&self, tls: Arc<crate::remote::RemoteTls>) {
+        self.cluster.set_remote(Arc::clone(&tls));
+        let _ = self.remote.set(tls);
+    }
+
+    /// This host as a client of other hosts' APIs (forwarded requests).
+    pub fn remote_client_tls(&self) -> Result<Arc<rustls::ClientConfig>, AgentError> {
+        self.remote.get().map(|tls| tls.client()).ok_or_else(|| {
+            AgentError::Unavailable("the remote API is not served on this host".into())
+        })
+    }
+
+    /// Where a request for host `name` (id or hostname) goes: here, or
+    /// to another member of the cluster.
+    pub async fn locate(&self, name: &str) -> Result<crate::cluster::Located, AgentError> {
+        use crate::cluster::Located;
+        if name == self.host_id().await.to_string() {
+            return Ok(Located::Here);
+        }
+        if let Some(located) = self.cluster.locate(name).await? {
+            return Ok(located);
+        }
+        if self.facts().await?.hostname == name {
+            return Ok(Located::Here);
+        }
+        Err(AgentError::NotFound(format!(
+            "{name} is not this host, and this host is in no cluster"
+        )))
     }
 
     /// The state directory.
@@ -298,7 +336,9 @@ impl Agent {
     }
 
     /// Picks up work a previous run left: an unconfirmed network apply,
-    /// an open SSH window.
+    /// an open SSH window, the OVN and Ceph memberships. The cluster
+    /// membership resumes once the remote API is served (it may have to
+    /// replace the API's authority).
     pub async fn resume(&self) {
         self.network.resume().await;
         self.ssh.resume().await;
@@ -308,7 +348,6 @@ impl Agent {
         };
         tokio::spawn(Arc::clone(&self.ovn).resume(hostname));
         tokio::spawn(Arc::clone(&self.ceph).resume());
-        self.cluster.resume().await;
     }
 
     /// The cluster service.

@@ -129,10 +129,16 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
     if appliance || args.address.is_some() {
         // Without it the host is still usable from its console: report
         // and go on.
-        if let Err(error) = start_remote(&agent, &args, router.clone()).await {
+        let routers = remote::Routers {
+            api: router.clone(),
+            join: api::join::router(Arc::clone(&agent)),
+        };
+        if let Err(error) = start_remote(&agent, &args, routers).await {
             tracing::error!(error = %format!("{error:#}"), "the remote API is not served");
         }
     }
+    // After the remote API: a member's start may replace its authority.
+    agent.cluster().resume().await;
     let service = router.into_make_service_with_connect_info::<api::peer::Peer>();
     let server = tokio::spawn(
         axum::serve(listener, service)
@@ -154,44 +160,44 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sets up the authority and certificates, binds the remote API and serves
-/// it in a task.
+/// Sets up the authority (the cluster's, on a member) and certificates,
+/// binds the remote API and serves it in a task.
 async fn start_remote(
     agent: &Arc<agent::Agent>,
     args: &args::Args,
-    router: axum::Router,
+    routers: remote::Routers,
 ) -> anyhow::Result<()> {
     let facts = agent.facts().await?;
-    let subject = remote::host_subject(agent.host_id().await, &facts, args.address);
+    let host_id = agent.host_id().await;
+    let subject = remote::host_subject(host_id, &facts, args.address);
+    let choice = match agent.cluster().authority().await? {
+        Some(authority) => remote::AuthorityChoice::Use(authority),
+        None => remote::AuthorityChoice::Keep,
+    };
     let store = Arc::clone(agent.store());
     let prepared = tokio::task::spawn_blocking(move || {
-        remote::prepare(&store, &subject, OffsetDateTime::now_utc())
+        remote::prepare(&store, &subject, OffsetDateTime::now_utc(), choice)
     })
     .await??;
     let listener = remote::bind(args.address, args.api_port).await?;
     let listen = listener.local_addr()?;
-    agent.set_remote(lqx_api::RemoteApiInfo {
-        listen: listen.to_string(),
-        authority_fingerprint: prepared.fingerprint,
-        admin_bundle: prepared.admin_dir.display().to_string(),
-    });
-    let current: remote::CurrentTls = Arc::new(std::sync::RwLock::new(prepared.server));
-    let host = prepared.host;
-    tokio::spawn(remote::serve(listener, Arc::clone(&current), router));
+    let tls = Arc::new(remote::RemoteTls::new(
+        Arc::clone(agent.store()),
+        host_id.to_string(),
+        prepared,
+        listen,
+    ));
+    agent.set_remote(Arc::clone(&tls));
+    tokio::spawn(remote::serve(listener, Arc::clone(&tls), routers));
     let renewing = Arc::clone(agent);
     let address = args.address;
-    tokio::spawn(remote::renew(
-        Arc::clone(agent.store()),
-        move || {
-            let agent = Arc::clone(&renewing);
-            Box::pin(async move {
-                let facts = agent.facts().await.ok()?;
-                Some(remote::host_subject(agent.host_id().await, &facts, address))
-            })
-        },
-        host,
-        current,
-    ));
+    tokio::spawn(remote::renew_loop(tls, move || {
+        let agent = Arc::clone(&renewing);
+        Box::pin(async move {
+            let facts = agent.facts().await.ok()?;
+            Some(remote::host_subject(agent.host_id().await, &facts, address))
+        })
+    }));
     tracing::info!(%listen, "serving the remote API");
     Ok(())
 }

@@ -34,6 +34,11 @@ pub struct Args {
     )]
     pub bundle: PathBuf,
 
+    /// Send the request to this member of the cluster (host id, or
+    /// hostname when unique): the host reached forwards it there.
+    #[arg(long = "host", global = true, env = "LQX_HOST", value_name = "HOST")]
+    pub target_host: Option<String>,
+
     /// Print the API's JSON instead of tables (errors too, as
     /// `{"error": {"code", "message"}}`).
     #[arg(long, global = true)]
@@ -268,6 +273,34 @@ pub enum ClusterCommand {
     },
     /// The cluster's hosts and their state.
     Members,
+    /// Joins the cluster a token names (from `lqx cluster token create` on
+    /// a member). This host's admin bundles of its own authority stop
+    /// working: it takes the cluster's.
+    Join {
+        /// The token; `-` reads it from standard input (keeps it out of
+        /// the process list and shell history).
+        #[arg(value_name = "TOKEN", required_unless_present = "token_file")]
+        token: Option<String>,
+        /// Read the token from this file instead.
+        #[arg(long, value_name = "FILE", conflicts_with = "token")]
+        token_file: Option<PathBuf>,
+    },
+    /// Leaves the cluster: this host's member and records are removed,
+    /// and it takes a new authority of its own.
+    Leave {
+        /// Leave even as the last member, dissolving the cluster.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Removes another host from the cluster (by id or hostname).
+    Remove {
+        /// The host's id, or its hostname when no other member has it.
+        #[arg(value_name = "HOST")]
+        host: String,
+        /// Remove a voter even though the voters left could not agree.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `lqx cluster token ...`.

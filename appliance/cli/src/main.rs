@@ -13,7 +13,7 @@ use lqx_api::{
     InstallRequest, LabelsPatch, NetworkConfig, PowerAction, Volume, VolumeCreate,
     VolumeDeleteQuery, VolumeResize,
 };
-use lqx_api::{ClusterInitRequest, TokenRequest};
+use lqx_api::{ClusterInitRequest, JoinRequest, LeaveRequest, TokenRequest};
 use lqx_client::{Client, ClientError};
 use lqx_core::ceph::VolumeSpec;
 use serde::Serialize;
@@ -49,10 +49,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), ClientError> {
-    let client = match &args.remote {
+    let mut client = match &args.remote {
         Some(url) => Client::remote(url, &args.bundle)?,
         None => Client::unix(&args.socket),
     };
+    if let Some(host) = &args.target_host {
+        client = client.with_header(lqx_api::TARGET_HOST_HEADER, host);
+    }
     match args.command {
         Command::Host { command } => match command {
             HostCommand::Show => {
@@ -225,10 +228,59 @@ async fn run(args: Args) -> Result<(), ClientError> {
             ClusterCommand::Members => {
                 show(args.json, &client.members().await?, |m| render::members(m))
             }
+            ClusterCommand::Join { token, token_file } => {
+                let token = read_token(token, token_file)?;
+                // A join may wait for another host's to finish first.
+                let status = client
+                    .with_timeout(std::time::Duration::from_secs(180))
+                    .join_cluster(&JoinRequest { token })
+                    .await?;
+                show(args.json, &status, render::cluster);
+            }
+            ClusterCommand::Leave { force } => {
+                let status = client
+                    .with_timeout(std::time::Duration::from_secs(120))
+                    .leave_cluster(&LeaveRequest { force })
+                    .await?;
+                if args.json {
+                    print_json(&status);
+                } else {
+                    println!("Left the cluster; this host has a new authority of its own.");
+                }
+            }
+            ClusterCommand::Remove { host, force } => {
+                let left = client.remove_member(&host, force).await?;
+                show(args.json, &left, |m| render::members(m))
+            }
         },
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
     Ok(())
+}
+
+/// The join token from the argument, standard input (`-`) or a file.
+fn read_token(
+    token: Option<String>,
+    file: Option<std::path::PathBuf>,
+) -> Result<String, ClientError> {
+    let bad = invalid;
+    let text = match (token.as_deref(), file) {
+        (_, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?,
+        (Some("-"), None) => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| bad(format!("cannot read the token from standard input: {e}")))?;
+            text
+        }
+        (Some(token), None) => token.to_owned(),
+        (None, None) => {
+            return Err(bad(
+                "give a token, - for standard input, or --token-file".into()
+            ));
+        }
+    };
+    Ok(text.trim().to_owned())
 }
 
 async fn volume(client: &Client, command: VolumeCommand, json: bool) -> Result<(), ClientError> {

@@ -17,7 +17,10 @@ use lqx_api::{
     NetworkStatus, PowerAction, PowerRequest, SetPasswordRequest, SnapshotCreate, SshEnableRequest,
     SshStatus, VerifyRequest, Volume, VolumeCreate, VolumeDeleteQuery, VolumeResize, VolumeSummary,
 };
-use lqx_api::{ClusterInitRequest, ClusterStatus, Member, TokenCreated, TokenRequest};
+use lqx_api::{
+    ClusterInitRequest, ClusterStatus, JoinRequest, LeaveRequest, Member, TokenCreated,
+    TokenRequest,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io;
@@ -124,6 +127,7 @@ pub enum ClientError {
 pub struct Client {
     endpoint: Endpoint,
     timeout: Duration,
+    headers: Vec<(String, String)>,
 }
 
 /// Where the agent is reached.
@@ -157,6 +161,7 @@ impl Client {
         Self {
             endpoint: Endpoint::Unix(socket.into()),
             timeout: Duration::from_secs(30),
+            headers: Vec::new(),
         }
     }
 
@@ -172,7 +177,16 @@ impl Client {
                 tls,
             },
             timeout: Duration::from_secs(30),
+            headers: Vec::new(),
         })
+    }
+
+    /// Sends `name: value` with every request (e.g.
+    /// [`lqx_api::TARGET_HOST_HEADER`] to reach another member of the
+    /// cluster through this host).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// Sets the per-request timeout.
@@ -326,6 +340,27 @@ impl Client {
     pub async fn create_token(&self, request: &TokenRequest) -> Result<TokenCreated, ClientError> {
         self.call(Method::POST, "/v1/cluster/tokens", Some(request))
             .await
+    }
+
+    /// `POST /v1/cluster/join`.
+    pub async fn join_cluster(&self, request: &JoinRequest) -> Result<ClusterStatus, ClientError> {
+        self.call(Method::POST, "/v1/cluster/join", Some(request))
+            .await
+    }
+
+    /// `POST /v1/cluster/leave`.
+    pub async fn leave_cluster(
+        &self,
+        request: &LeaveRequest,
+    ) -> Result<ClusterStatus, ClientError> {
+        self.call(Method::POST, "/v1/cluster/leave", Some(request))
+            .await
+    }
+
+    /// `DELETE /v1/cluster/members/{host}`: the members left.
+    pub async fn remove_member(&self, host: &str, force: bool) -> Result<Vec<Member>, ClientError> {
+        let path = format!("/v1/cluster/members/{}?force={force}", percent_encode(host));
+        self.call(Method::DELETE, &path, None::<&()>).await
     }
 
     /// `GET /v1/cluster/members`.
@@ -537,6 +572,9 @@ impl Client {
             .header(hyper::header::HOST, "lqxd");
         if body.is_some() {
             request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
         }
         let request = request
             .body(Full::new(Bytes::from(body.unwrap_or_default())))

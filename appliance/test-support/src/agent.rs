@@ -12,6 +12,9 @@ pub struct AgentFixture {
     bin: PathBuf,
     child: Option<Child>,
     extra_args: Vec<String>,
+    // Runs the agent through this command (`ip netns exec NS`), which
+    // must exec it so that the child's pid is the agent's.
+    prefix: Vec<String>,
 }
 
 /// How long an agent may take to answer after start.
@@ -36,6 +39,12 @@ impl AgentFixture {
 
     /// Starts the given `lqxd` binary with extra flags.
     pub async fn start_with(bin: PathBuf, extra_args: &[&str]) -> Self {
+        Self::start_through(Vec::new(), bin, extra_args).await
+    }
+
+    /// Starts the given `lqxd` binary with extra flags through `prefix`, a
+    /// command that execs it (`ip netns exec NS`).
+    pub async fn start_through(prefix: Vec<String>, bin: PathBuf, extra_args: &[&str]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("lqxd-fixture-")
             .tempdir()
@@ -45,6 +54,7 @@ impl AgentFixture {
             bin,
             child: None,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            prefix,
         };
         fixture.spawn().await;
         fixture
@@ -93,7 +103,15 @@ impl AgentFixture {
             .append(true)
             .open(self.log_path())
             .expect("log file");
-        let child = Command::new(&self.bin)
+        let mut command = match self.prefix.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&self.bin);
+                command
+            }
+            None => Command::new(&self.bin),
+        };
+        let child = command
             .arg("--state-dir")
             .arg(self.state_dir())
             .arg("--socket")

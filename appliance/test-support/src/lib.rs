@@ -7,6 +7,7 @@
 mod agent;
 mod bins;
 pub mod ceph;
+pub mod cluster;
 pub mod libvirt;
 mod loop_disk;
 pub mod netns;

@@ -1,12 +1,16 @@
-//! `/v1/cluster`: creating the cluster, join tokens, the member list.
+//! `/v1/cluster`: creating, joining and leaving the cluster, join
+//! tokens, the member list and removing members.
 
 use super::error::ApiError;
 use super::json::ApiJson;
 use crate::agent::{Agent, AgentError};
 use crate::cluster::HostAddress;
 use axum::Json;
-use axum::extract::State;
-use lqx_api::{ClusterInitRequest, ClusterStatus, ErrorBody, Member, TokenCreated, TokenRequest};
+use axum::extract::{Path, Query, State};
+use lqx_api::{
+    ClusterInitRequest, ClusterStatus, ErrorBody, JoinRequest, LeaveRequest, Member, RemoveQuery,
+    TokenCreated, TokenRequest,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -63,10 +67,84 @@ pub async fn post_token(
     ApiJson(request): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenCreated>, ApiError> {
     let host = host_address(&agent).await?;
-    let addresses = vec![SocketAddr::new(host.ip, host.api_port)];
-    Ok(Json(
-        agent.cluster().create_token(&request, addresses).await?,
-    ))
+    let own = SocketAddr::new(host.ip, host.api_port);
+    Ok(Json(agent.cluster().create_token(&request, own).await?))
+}
+
+/// Joins the cluster a token names: pins its authority by the token's
+/// fingerprint, proves the token's secret to a member, starts this host's
+/// etcd member (while the cluster has fewer voters than it aims for) or
+/// becomes a client of the store, and takes the cluster's authority:
+/// admin bundles of this host's old authority stop working. Nothing is
+/// kept if any step fails, but the token is used up once a member took
+/// it.
+#[utoipa::path(
+    post,
+    path = "/v1/cluster/join",
+    tag = "cluster",
+    request_body = JoinRequest,
+    responses(
+        (status = 200, description = "Joined", body = ClusterStatus),
+        (status = 409, description = "Already a member of a cluster", body = ErrorBody),
+        (status = 422, description = "A damaged token, or the cluster refused it (wrong, used or expired), or its hosts do not hold the authority it names", body = ErrorBody),
+        (status = 503, description = "No member answered, or the store did not; nothing changed", body = ErrorBody),
+    )
+)]
+pub async fn post_join(
+    State(agent): State<Arc<Agent>>,
+    ApiJson(request): ApiJson<JoinRequest>,
+) -> Result<Json<ClusterStatus>, ApiError> {
+    let host = host_address(&agent).await?;
+    Ok(Json(agent.cluster().join(&request, &host).await?))
+}
+
+/// Leaves the cluster: this host's etcd member and records are removed
+/// from the store, its member's data deleted, and the host takes a new
+/// authority of its own (the cluster's admins no longer reach it). The
+/// last member leaves only with `force`, which dissolves the cluster.
+#[utoipa::path(
+    post,
+    path = "/v1/cluster/leave",
+    tag = "cluster",
+    request_body = LeaveRequest,
+    responses(
+        (status = 200, description = "Left", body = ClusterStatus),
+        (status = 409, description = "Not a member, the last member without force, or the voters left could not agree", body = ErrorBody),
+        (status = 503, description = "The cluster store does not answer; nothing changed", body = ErrorBody),
+    )
+)]
+pub async fn post_leave(
+    State(agent): State<Arc<Agent>>,
+    ApiJson(request): ApiJson<LeaveRequest>,
+) -> Result<Json<ClusterStatus>, ApiError> {
+    Ok(Json(agent.cluster().leave(&request).await?))
+}
+
+/// Removes another host from the cluster (by id, or by hostname when
+/// unique): its etcd member if it votes, and its records. If it still
+/// runs it finds out within seconds and forgets the cluster. Answers the
+/// members left.
+#[utoipa::path(
+    delete,
+    path = "/v1/cluster/members/{host}",
+    tag = "cluster",
+    params(
+        ("host" = String, Path, description = "Host id, or hostname when no other member has it"),
+        RemoveQuery,
+    ),
+    responses(
+        (status = 200, description = "Removed; the members left", body = Vec<Member>),
+        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 409, description = "This host itself, the store's only voter, or the voters left could not agree (without force)", body = ErrorBody),
+        (status = 503, description = "The cluster store does not answer; nothing changed", body = ErrorBody),
+    )
+)]
+pub async fn delete_member(
+    State(agent): State<Arc<Agent>>,
+    Path(host): Path<String>,
+    Query(query): Query<RemoveQuery>,
+) -> Result<Json<Vec<Member>>, ApiError> {
+    Ok(Json(agent.cluster().remove(&host, query.force).await?))
 }
 
 /// The cluster's hosts: id, hostname, API address, part in the cluster

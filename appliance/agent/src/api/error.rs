@@ -75,6 +75,8 @@ fn cluster_status(e: &lqx_etcd::EtcdError) -> (StatusCode, ErrorCode) {
         E::NoMember(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
         E::Refused { .. } | E::NoLease => (StatusCode::CONFLICT, ErrorCode::Conflict),
         E::Unavailable { .. }
+        | E::LearnerBehind(_)
+        | E::TooManyLearners(_)
         | E::TimedOut { .. }
         | E::NotRunning(_)
         | E::CertificateRefused { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
@@ -91,6 +93,8 @@ impl From<AgentError> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidValue)
             }
             AgentError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            AgentError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            AgentError::Refused(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             AgentError::Systemd(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
             AgentError::Probe(_)
             | AgentError::Unavailable(_)

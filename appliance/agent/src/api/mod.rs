@@ -5,8 +5,10 @@ mod access;
 mod ceph;
 mod cluster;
 pub mod error;
+mod forward;
 mod host;
 mod install;
+pub mod join;
 mod json;
 mod limit;
 mod network;
@@ -47,7 +49,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "ovn", description = "This host as an OVN chassis"),
         (name = "ceph", description = "This host as a client of a Ceph cluster"),
         (name = "volumes", description = "RBD volumes, their snapshots and clones"),
-        (name = "cluster", description = "The cluster of hosts: creation, join tokens, members")
+        (name = "cluster", description = "The cluster of hosts: creating, joining and leaving it, join tokens, members. \
+            Any request may name a member in the `lqx-host` header (host id, or hostname when unique): \
+            the host that receives it forwards it there over mutual TLS.")
     )
 )]
 struct ApiDoc;
@@ -87,7 +91,10 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
         .routes(routes!(volumes::clone_snapshot))
         .routes(routes!(cluster::get_cluster, cluster::post_cluster))
         .routes(routes!(cluster::post_token))
+        .routes(routes!(cluster::post_join))
+        .routes(routes!(cluster::post_leave))
         .routes(routes!(cluster::get_members))
+        .routes(routes!(cluster::delete_member))
         .split_for_parts()
 }
 
@@ -115,6 +122,11 @@ pub fn router(agent: Arc<Agent>, policy: peer::PeerPolicy) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // After the caller check: only callers allowed here are forwarded.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&agent),
+            forward::route,
+        ))
         .layer(axum::middleware::from_fn(limit::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(policy, peer::check))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
@@ -137,7 +149,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+pub(crate) fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     use axum::response::IntoResponse;
     tracing::error!("request handler panicked");
     ApiError::new(
@@ -322,7 +334,10 @@ mod tests {
                 "/v1/auth/verify",
                 "/v1/ceph",
                 "/v1/cluster",
+                "/v1/cluster/join",
+                "/v1/cluster/leave",
                 "/v1/cluster/members",
+                "/v1/cluster/members/{host}",
                 "/v1/cluster/tokens",
                 "/v1/host",
                 "/v1/host/diagnostics",

@@ -113,9 +113,15 @@ pub async fn check(
 ) -> Result<Response, ApiError> {
     if let Some(remote) = request.extensions().get::<RemoteClient>().cloned() {
         if request.method() != axum::http::Method::GET {
+            let forwarded_by = request
+                .headers()
+                .get(lqx_api::FORWARDED_BY_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             tracing::info!(
                 client = %remote.addr,
                 certificate = %remote.certificate,
+                forwarded_by,
                 method = %request.method(),
                 path = request.uri().path(),
                 "remote API call"
