@@ -222,14 +222,16 @@ async fn clear_leftovers(
     Ok(kept)
 }
 
-/// Decides the joiner's part and, for a voter, adds its learner. Runs
-/// under the membership lock.
-async fn place(
+/// Decides the part of host `host_id` whose member would listen on
+/// `peer_url` and, for a voter, adds its learner. Runs under the
+/// membership lock.
+pub async fn place(
     store: &dyn ClusterStore,
-    request: &PeerJoinRequest,
+    host_id: Uuid,
+    peer_url: &str,
     voters: u8,
 ) -> Result<Admission, AgentError> {
-    let members = clear_leftovers(store, &request.etcd_peer_url).await?;
+    let members = clear_leftovers(store, peer_url).await?;
     let role = cluster::role_for_joiner(members.len(), voters);
     if role == EtcdRole::Client {
         return Ok(Admission {
@@ -240,7 +242,7 @@ async fn place(
         });
     }
     let added = store
-        .add_member(&request.etcd_peer_url, true)
+        .add_member(peer_url, true)
         .await
         .map_err(AgentError::Cluster)?;
     let lease = store
@@ -250,7 +252,7 @@ async fn place(
     store
         .put(
             &cluster::joining_key(added.id),
-            request.host_id.to_string().into_bytes(),
+            host_id.to_string().into_bytes(),
             Some(lease),
         )
         .await
@@ -260,7 +262,7 @@ async fn place(
         .iter()
         .filter_map(|m| {
             let name = if m.id == added.id {
-                request.host_id.to_string()
+                host_id.to_string()
             } else if m.name.is_empty() {
                 format!("{:x}", m.id)
             } else {
@@ -296,7 +298,7 @@ pub async fn admit(
     let start = tokio::time::Instant::now();
     loop {
         let lock = MembershipLock::acquire(store, me).await?;
-        let placed = place(store, request, voters).await;
+        let placed = place(store, request.host_id, &request.etcd_peer_url, voters).await;
         lock.release().await;
         match placed {
             Err(AgentError::Cluster(EtcdError::TooManyLearners(_)))

@@ -8,7 +8,7 @@
 //! midway finishes that at its next start.
 
 use super::admit::MembershipLock;
-use super::local::{etcd_error, remove_dir};
+use super::local::{etcd_error, remove_dir, settle};
 use super::{ClusterService, Inner};
 use crate::agent::{AgentError, persist};
 use crate::remote::AuthorityChoice;
@@ -156,7 +156,7 @@ impl ClusterService {
                     Err(e) => return Err(etcd_error(e)),
                 }
             }
-            via.delete_many(cluster::host_keys(target.id))
+            settle(|| via.delete_many(cluster::host_keys(target.id)))
                 .await
                 .map_err(etcd_error)
         }

@@ -10,7 +10,7 @@ use crate::agent::{AgentError, persist};
 use lqx_api::EtcdRole;
 use lqx_core::cluster::{self, ClusterState, Heartbeat};
 use lqx_etcd::{Bootstrap, ClusterStore as _, EtcdError, EtcdStore, Put};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -96,11 +96,12 @@ pub(super) async fn heartbeat(
 }
 
 impl ClusterService {
-    /// Restarts a member that died, and moves the store client to the
-    /// voters the store lists now (this host's own member first). Skips
-    /// a round while a membership change holds the service.
-    async fn upkeep(&self) {
-        let (store, old, role, own) = {
+    /// Restarts a member that died, moves the store client to the voters
+    /// the store lists now (this host's own member first), and on a
+    /// client host takes a free voter's seat. Skips a round while a
+    /// membership change holds the service.
+    async fn upkeep(self: &Arc<Self>) {
+        let (store, old, role, own, voters) = {
             let Ok(mut inner) = self.inner.try_lock() else {
                 return;
             };
@@ -131,11 +132,15 @@ impl ClusterService {
                 running.endpoints.clone(),
                 config.role,
                 own,
+                config.voters,
             )
         };
         let Ok(members) = store.members().await else {
             return;
         };
+        if role == EtcdRole::Client && members.len() < usize::from(voters) {
+            tokio::spawn(Arc::clone(self).replenish());
+        }
         let voters = voter_endpoints(&members);
         let new: Vec<String> = match (role, own) {
             (EtcdRole::Voter, Some(own)) => std::iter::once(own.clone())

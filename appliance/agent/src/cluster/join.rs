@@ -9,7 +9,7 @@ use super::{ClusterService, HostAddress, MEMBER_READY};
 use crate::agent::{AgentError, persist};
 use crate::remote::AuthorityChoice;
 use lqx_api::{
-    ClusterConfig, ClusterStatus, EtcdRole, JoinRequest, PeerJoinRequest, PeerJoinResponse,
+    ClusterConfig, ClusterStatus, EtcdRole, JoinRequest, PeerJoinRequest, PeerJoinResponse, PeerUrl,
 };
 use lqx_client::ClientError;
 use lqx_core::cluster::{self, ClusterState};
@@ -138,43 +138,58 @@ impl ClusterService {
                 "the member made this host a voter without an etcd member id".into(),
             )),
             (EtcdRole::Voter, Some(id)) => {
-                let peers = answer
-                    .peers
-                    .iter()
-                    .map(|p| (p.name.clone(), p.url.clone()))
-                    .collect();
-                let config = self.member_config(host.ip, Bootstrap::Existing { peers });
-                let mut member = self.spawn_member(&config)?;
-                let serving = async {
-                    // A learner answers no client requests: promote it
-                    // through the others, then use it too.
-                    let store = self.connect(&others, &authority.cert_pem, identity).await?;
-                    promote(&store, &mut member, id).await?;
-                    let mut endpoints = vec![config.client_url()];
-                    endpoints.extend(
-                        others
-                            .iter()
-                            .filter(|e| **e != config.client_url())
-                            .cloned(),
-                    );
-                    store
-                        .update_endpoints(&endpoints)
-                        .await
-                        .map_err(etcd_error)?;
-                    wait_serving(&store, &mut member).await?;
-                    self.register(&store, host, EtcdRole::Voter, Some(id))
-                        .await?;
-                    let _ = store.delete(&cluster::joining_key(id)).await;
-                    Ok::<_, AgentError>((store, endpoints))
-                }
-                .await;
-                match serving {
-                    Ok((store, endpoints)) => Ok((Some(member), store, endpoints)),
-                    Err(e) => {
-                        member.stop().await;
-                        Err(e)
-                    }
-                }
+                let (member, store, endpoints) = self
+                    .start_voter(id, &answer.peers, &others, authority, identity, host)
+                    .await?;
+                Ok((Some(member), store, endpoints))
+            }
+        }
+    }
+
+    /// Starts this host's member as the learner `id` of the cluster whose
+    /// members are `peers`, promotes it through the voters at `others`
+    /// once it has caught up, and registers the host as a voter. Answers
+    /// the member, a store client using it first, and that client's
+    /// endpoints. On failure the member is stopped.
+    pub(super) async fn start_voter(
+        &self,
+        id: u64,
+        peers: &[PeerUrl],
+        others: &[String],
+        authority: &StoredAuthority,
+        identity: &lqx_pki::Identity,
+        host: &HostAddress,
+    ) -> Result<(MemberProcess, EtcdStore, Vec<String>), AgentError> {
+        let peers = peers
+            .iter()
+            .map(|p| (p.name.clone(), p.url.clone()))
+            .collect();
+        let config = self.member_config(host.ip, Bootstrap::Existing { peers });
+        let mut member = self.spawn_member(&config)?;
+        let serving = async {
+            // A learner answers no client requests: promote it through the
+            // others, then use it too.
+            let store = self.connect(others, &authority.cert_pem, identity).await?;
+            promote(&store, &mut member, id).await?;
+            let own = config.client_url();
+            let mut endpoints = vec![own.clone()];
+            endpoints.extend(others.iter().filter(|e| **e != own).cloned());
+            store
+                .update_endpoints(&endpoints)
+                .await
+                .map_err(etcd_error)?;
+            wait_serving(&store, &mut member).await?;
+            self.register(&store, host, EtcdRole::Voter, Some(id))
+                .await?;
+            let _ = store.delete(&cluster::joining_key(id)).await;
+            Ok::<_, AgentError>((store, endpoints))
+        }
+        .await;
+        match serving {
+            Ok((store, endpoints)) => Ok((member, store, endpoints)),
+            Err(e) => {
+                member.stop().await;
+                Err(e)
             }
         }
     }

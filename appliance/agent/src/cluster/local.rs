@@ -151,6 +151,25 @@ pub(super) async fn promote(
     }
 }
 
+/// Runs `op` until it succeeds, fails for good, or [`MEMBER_READY`] has
+/// passed: right after a member is removed the others may need an
+/// election before they serve writes again. Only for idempotent writes.
+pub(super) async fn settle<T, F, Fut>(mut op: F) -> Result<T, EtcdError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, EtcdError>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        match op().await {
+            Err(e) if e.is_unavailable() && start.elapsed() < MEMBER_READY => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 pub(super) async fn wait_exit(member: &mut MemberProcess) -> String {
     loop {
         if let Some(exited) = member.exited() {

@@ -11,12 +11,14 @@
 //! - `heartbeat`: the heartbeat and the periodic upkeep (endpoints, the
 //!   member process).
 //! - `local`: this host's etcd member, its files and process.
+//! - `promote`: a client host taking a free voter's seat.
 
 pub mod admit;
 mod depart;
 mod heartbeat;
 mod join;
 mod local;
+mod promote;
 
 use crate::agent::{AgentError, persist};
 use crate::remote::RemoteTls;
