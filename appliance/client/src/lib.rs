@@ -35,6 +35,10 @@ pub const DEFAULT_SOCKET: &str = "/run/lqx/lqxd.sock";
 pub const SOCKET_ENV: &str = "LQX_SOCKET";
 /// Port of the remote API when a URL names none.
 pub const DEFAULT_PORT: u16 = 8443;
+/// How long connecting to a remote API may take: a host that answers at
+/// all answers a connection within milliseconds, and one that does not
+/// (cut off, powered down) should be reported as such, not waited for.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Errors of an API call.
 #[derive(Debug, Error)]
@@ -607,8 +611,15 @@ impl Client {
                     url: url.clone(),
                     source,
                 };
-                let tcp = tokio::net::TcpStream::connect((host.as_str(), *port))
+                let connecting = tokio::net::TcpStream::connect((host.as_str(), *port));
+                let tcp = tokio::time::timeout(CONNECT_TIMEOUT.min(self.timeout), connecting)
                     .await
+                    .map_err(|_| {
+                        unreachable(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no answer to a connection within {CONNECT_TIMEOUT:?}"),
+                        ))
+                    })?
                     .map_err(unreachable)?;
                 let name = rustls::pki_types::ServerName::try_from(host.clone())
                     .map_err(|e| ClientError::BadUrl(format!("{url}: {e}")))?;

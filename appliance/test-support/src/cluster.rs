@@ -21,6 +21,8 @@ pub struct ClusterHost {
     pub address: String,
     /// Its id.
     pub id: String,
+    /// The command its programs run through (a namespace's).
+    prefix: Vec<String>,
 }
 
 impl ClusterHost {
@@ -31,9 +33,12 @@ impl ClusterHost {
 
     /// Starts an agent on `address` through `prefix` (`ip netns exec NS`).
     pub async fn start_through(prefix: Vec<String>, address: &str) -> Self {
-        let agent =
-            AgentFixture::start_through(prefix, workspace_bin("lqxd"), &["--address", address])
-                .await;
+        let agent = AgentFixture::start_through(
+            prefix.clone(),
+            workspace_bin("lqxd"),
+            &["--address", address],
+        )
+        .await;
         let id = agent
             .client()
             .host()
@@ -45,7 +50,14 @@ impl ClusterHost {
             agent,
             address: address.to_owned(),
             id,
+            prefix,
         }
+    }
+
+    /// `etcdctl ARGS` from where this host runs, against its own member,
+    /// with its admin bundle.
+    pub fn etcdctl(&self, args: &[&str]) -> Output {
+        run_etcdctl(&self.prefix, &self.bundle(), &self.etcd_url(), args)
     }
 
     /// Runs `lqx ARGS` against this host's local socket.
@@ -157,7 +169,19 @@ pub fn wait_for<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
 /// `etcdctl ARGS` against `endpoint` with the admin bundle in `bundle`
 /// (whose certificate the cluster authority signed): its output.
 pub fn etcdctl(bundle: &Path, endpoint: &str, args: &[&str]) -> Output {
-    Command::new("etcdctl")
+    run_etcdctl(&[], bundle, endpoint, args)
+}
+
+fn run_etcdctl(prefix: &[String], bundle: &Path, endpoint: &str, args: &[&str]) -> Output {
+    let mut command = match prefix.split_first() {
+        Some((program, rest)) => {
+            let mut command = Command::new(program);
+            command.args(rest).arg("etcdctl");
+            command
+        }
+        None => Command::new("etcdctl"),
+    };
+    command
         .env("ETCDCTL_API", "3")
         .arg(format!("--endpoints={endpoint}"))
         .arg(format!("--cacert={}", bundle.join("ca.crt").display()))

@@ -1,7 +1,12 @@
-//! A network namespace made by a test, with one address of its own on its
-//! loopback interface, so that daemons and a QEMU guest (whose user-mode
-//! network dials real addresses from the namespace) meet on an address
-//! that is neither the machine's loopback nor one of its networks.
+//! Network namespaces made by a test.
+//!
+//! - [`NetNs`]: one namespace with an address of its own on its loopback
+//!   interface, so that daemons and a QEMU guest (whose user-mode network
+//!   dials real addresses from the namespace) meet on an address that is
+//!   neither the machine's loopback nor one of its networks.
+//! - [`Lan`]: several namespaces on one Ethernet segment (veth pairs on a
+//!   bridge in a hub namespace), each of which can be cut off and joined
+//!   again: a network partition, for real.
 
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -11,6 +16,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct NetNs {
     name: String,
     addr: Ipv4Addr,
+}
+
+fn unique_name(kind: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "lqx{kind}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn ip(args: &[&str]) {
@@ -25,12 +39,7 @@ fn ip(args: &[&str]) {
 impl NetNs {
     /// Creates the namespace with loopback up and also holding `addr`/32.
     pub fn create(addr: Ipv4Addr) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "lqxt-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = unique_name("t");
         ip(&["netns", "add", &name]);
         let ns = Self { name, addr };
         let exec = |args: &[&str]| {
@@ -70,6 +79,86 @@ impl Drop for NetNs {
     fn drop(&mut self) {
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// Namespaces on one segment: a bridge in a hub namespace, and for each
+/// host a namespace holding `eth0` (one end of a veth pair, with the
+/// host's address) whose other end is a port of the bridge.
+pub struct Lan {
+    hub: String,
+    hosts: Vec<(String, String)>,
+}
+
+impl Lan {
+    /// The hub and its bridge.
+    pub fn create() -> Self {
+        let hub = unique_name("h");
+        ip(&["netns", "add", &hub]);
+        ip(&["-n", &hub, "link", "add", "br0", "type", "bridge"]);
+        ip(&["-n", &hub, "link", "set", "br0", "up"]);
+        Self { hub, hosts: vec![] }
+    }
+
+    /// A new namespace on the segment with `addr`/24 on its `eth0` and
+    /// loopback up; returns its name.
+    pub fn attach(&mut self, addr: Ipv4Addr) -> String {
+        let name = unique_name("n");
+        let port = format!("p{}", self.hosts.len());
+        ip(&["netns", "add", &name]);
+        ip(&[
+            "-n", &self.hub, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns",
+            &name,
+        ]);
+        ip(&["-n", &self.hub, "link", "set", &port, "master", "br0", "up"]);
+        ip(&["-n", &name, "link", "set", "lo", "up"]);
+        ip(&[
+            "-n",
+            &name,
+            "addr",
+            "add",
+            &format!("{addr}/24"),
+            "dev",
+            "eth0",
+        ]);
+        ip(&["-n", &name, "link", "set", "eth0", "up"]);
+        self.hosts.push((name.clone(), port));
+        name
+    }
+
+    fn port(&self, ns: &str) -> &str {
+        self.hosts
+            .iter()
+            .find(|(n, _)| n == ns)
+            .map(|(_, p)| p.as_str())
+            .expect("a namespace of this segment")
+    }
+
+    /// Cuts `ns` off the segment: its frames are dropped, as with a
+    /// pulled cable (no resets, connections just stop answering).
+    pub fn cut(&self, ns: &str) {
+        ip(&["-n", &self.hub, "link", "set", self.port(ns), "down"]);
+    }
+
+    /// Joins `ns` to the segment again.
+    pub fn heal(&self, ns: &str) {
+        ip(&["-n", &self.hub, "link", "set", self.port(ns), "up"]);
+    }
+
+    /// The arguments that run a program inside `ns`.
+    pub fn exec_prefix(ns: &str) -> Vec<String> {
+        vec!["ip".into(), "netns".into(), "exec".into(), ns.to_owned()]
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for (ns, _) in &self.hosts {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.hub])
             .output();
     }
 }
