@@ -1,9 +1,23 @@
 //! Performing effects against the agent's API. Shared by the runtime and
 //! by tests that drive the console against a real agent.
 
-use crate::event::{CephOp, Effect, Event, Failure, JOURNAL_LINES, NetworkOp, OvnOp, SshOp};
-use lqx_api::{ApplyRequest, InstallRequest, SetPasswordRequest, SshEnableRequest};
+use crate::event::{
+    CephOp, ClusterOp, Effect, Event, Failure, JOURNAL_LINES, NetworkOp, OvnOp, SshOp,
+};
+use lqx_api::{ApplyRequest, InstallRequest, LeaveRequest, SetPasswordRequest, SshEnableRequest};
 use lqx_client::Client;
+use std::time::Duration;
+
+/// How long creating a cluster may take: lqxd starts etcd and waits for
+/// it to serve before it answers.
+const INIT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a join may take: it may wait for another host's join to
+/// finish first, then for this host's etcd member to catch up (the
+/// `lqx` CLI waits as long).
+const JOIN_TIMEOUT: Duration = Duration::from_secs(180);
+/// How long leaving or removing a member may take: the store's member is
+/// removed and this host's own stopped (as `lqx cluster leave` waits).
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Performs one effect and returns the event carrying its result.
 pub async fn perform(client: &Client, effect: Effect) -> Event {
@@ -78,6 +92,49 @@ pub async fn perform(client: &Client, effect: Effect) -> Event {
         Effect::LeaveCeph => Event::Ceph(
             CephOp::Leave,
             client.leave_ceph().await.map_err(Failure::from),
+        ),
+        Effect::FetchCluster => Event::Cluster(
+            ClusterOp::Fetch,
+            client.cluster().await.map_err(Failure::from),
+        ),
+        Effect::FetchMembers => Event::Members(client.members().await.map_err(Failure::from)),
+        Effect::InitCluster(request) => Event::Cluster(
+            ClusterOp::Init,
+            client
+                .clone()
+                .with_timeout(INIT_TIMEOUT)
+                .init_cluster(&request)
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::JoinCluster(request) => Event::Cluster(
+            ClusterOp::Join,
+            client
+                .clone()
+                .with_timeout(JOIN_TIMEOUT)
+                .join_cluster(&request)
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::LeaveCluster { force } => Event::Cluster(
+            ClusterOp::Leave,
+            client
+                .clone()
+                .with_timeout(LEAVE_TIMEOUT)
+                .leave_cluster(&LeaveRequest { force })
+                .await
+                .map_err(Failure::from),
+        ),
+        Effect::CreateToken(request) => {
+            Event::TokenCreated(client.create_token(&request).await.map_err(Failure::from))
+        }
+        Effect::RemoveMember { host } => Event::MemberRemoved(
+            client
+                .clone()
+                .with_timeout(LEAVE_TIMEOUT)
+                .remove_member(&host, false)
+                .await
+                .map_err(Failure::from),
         ),
         Effect::FetchSsh => Event::Ssh(SshOp::Fetch, client.ssh().await.map_err(Failure::from)),
         Effect::EnableSsh { minutes, password } => Event::Ssh(

@@ -3,9 +3,9 @@
 
 use crossterm::event::KeyEvent;
 use lqx_api::{
-    AuthStatus, CephJoinRequest, CephStatus, ChassisRequest, ChassisStatus, Diagnostics, HostInfo,
-    InstallInfo, InstallProgress, JournalLines, NetworkConfig, NetworkStatus, PowerAction,
-    SshStatus,
+    AuthStatus, CephJoinRequest, CephStatus, ChassisRequest, ChassisStatus, ClusterInitRequest,
+    ClusterStatus, Diagnostics, HostInfo, InstallInfo, InstallProgress, JoinRequest, JournalLines,
+    Member, NetworkConfig, NetworkStatus, PowerAction, SshStatus, TokenCreated, TokenRequest,
 };
 use std::fmt;
 
@@ -97,6 +97,19 @@ pub enum CephOp {
     Leave,
 }
 
+/// Which cluster call a [`Event::Cluster`] answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterOp {
+    /// `GET /v1/cluster`.
+    Fetch,
+    /// `POST /v1/cluster`.
+    Init,
+    /// `POST /v1/cluster/join`.
+    Join,
+    /// `POST /v1/cluster/leave`.
+    Leave,
+}
+
 /// One thing that happened.
 #[derive(Debug)]
 pub enum Event {
@@ -132,6 +145,14 @@ pub enum Event {
     Ovn(OvnOp, Reply<ChassisStatus>),
     /// A Ceph call finished.
     Ceph(CephOp, Reply<CephStatus>),
+    /// A cluster call answering the membership finished.
+    Cluster(ClusterOp, Reply<ClusterStatus>),
+    /// `GET /v1/cluster/members` finished.
+    Members(Reply<Vec<Member>>),
+    /// `POST /v1/cluster/tokens` finished. The token stays out of `Debug`.
+    TokenCreated(Reply<TokenCreated>),
+    /// `DELETE /v1/cluster/members/{host}` finished: the members left.
+    MemberRemoved(Reply<Vec<Member>>),
 }
 
 /// Work the runtime does on the state's behalf; its results come back as
@@ -201,6 +222,26 @@ pub enum Effect {
     JoinCeph(CephJoinRequest),
     /// `DELETE /v1/ceph`.
     LeaveCeph,
+    /// `GET /v1/cluster`.
+    FetchCluster,
+    /// `GET /v1/cluster/members`.
+    FetchMembers,
+    /// `POST /v1/cluster`.
+    InitCluster(ClusterInitRequest),
+    /// `POST /v1/cluster/join`. The request's `Debug` leaves the token out.
+    JoinCluster(JoinRequest),
+    /// `POST /v1/cluster/leave`.
+    LeaveCluster {
+        /// Leave even as the last member, dissolving the cluster.
+        force: bool,
+    },
+    /// `POST /v1/cluster/tokens`.
+    CreateToken(TokenRequest),
+    /// `DELETE /v1/cluster/members/{host}`.
+    RemoveMember {
+        /// The member's id.
+        host: String,
+    },
 }
 
 /// How many journal lines the diagnostics screen reads.

@@ -10,13 +10,23 @@ pub const MAX_TEXT: usize = 200;
 
 /// A one-line text field with a cursor. Masked fields draw `*` per
 /// character, and keep their text out of `Debug` too.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TextField {
     value: String,
     /// Cursor position in characters.
     cursor: usize,
     /// Draw `*` instead of the characters.
     pub masked: bool,
+    /// Shown on screen but kept out of `Debug` (a join token).
+    secret: bool,
+    /// Most characters the field takes.
+    limit: usize,
+}
+
+impl Default for TextField {
+    fn default() -> Self {
+        Self::new("")
+    }
 }
 
 impl TextField {
@@ -27,6 +37,8 @@ impl TextField {
             cursor: value.chars().count(),
             value,
             masked: false,
+            secret: false,
+            limit: MAX_TEXT,
         }
     }
 
@@ -34,6 +46,17 @@ impl TextField {
     pub fn masked() -> Self {
         Self {
             masked: true,
+            ..Self::default()
+        }
+    }
+
+    /// An empty field for a secret the operator must see to check it (a
+    /// pasted join token): drawn as typed, kept out of `Debug`, and
+    /// taking up to `limit` characters.
+    pub fn secret(limit: usize) -> Self {
+        Self {
+            secret: true,
+            limit,
             ..Self::default()
         }
     }
@@ -73,7 +96,7 @@ impl TextField {
     pub fn edit(&mut self, command: Command) -> bool {
         let len = self.value.chars().count();
         match command {
-            Command::Char(c) if len < MAX_TEXT && !c.is_control() => {
+            Command::Char(c) if len < self.limit && !c.is_control() => {
                 let at = self.byte_index(self.cursor);
                 self.value.insert(at, c);
                 self.cursor += 1;
@@ -118,13 +141,13 @@ impl TextField {
     }
 }
 
-// Secrets (passwords, the Ceph key) sit in masked fields, and the state
-// they belong to is printed by tests and could be by logs: a masked
-// field shows only how long its text is.
+// Secrets (passwords, the Ceph key, a join token) sit in masked or
+// secret fields, and the state they belong to is printed by tests and
+// could be by logs: such a field shows only how long its text is.
 impl fmt::Debug for TextField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("TextField");
-        if self.masked {
+        if self.masked || self.secret {
             d.field(
                 "value",
                 &format_args!("<{} chars>", self.value.chars().count()),
@@ -282,6 +305,26 @@ mod tests {
             !debug.contains("éx") && debug.contains("<2 chars>"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn secret_fields_show_their_text_but_not_in_debug() {
+        let mut f = TextField::secret(300);
+        for _ in 0..260 {
+            f.edit(Command::Char('a'));
+        }
+        assert_eq!(f.value().len(), 260, "past the usual limit");
+        assert_eq!(f.display(), f.value());
+        let debug = format!("{f:?}");
+        assert!(
+            !debug.contains("aaa") && debug.contains("<260 chars>"),
+            "{debug}"
+        );
+        let mut plain = TextField::new("");
+        for _ in 0..260 {
+            plain.edit(Command::Char('a'));
+        }
+        assert_eq!(plain.value().len(), MAX_TEXT);
     }
 
     #[test]

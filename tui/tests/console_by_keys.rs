@@ -2,8 +2,10 @@
 //! renders network files into its state directory and leaves the host's
 //! networking alone): first password, lock and unlock, a static address
 //! applied and confirmed, and an invalid field that sends nothing; the
-//! OVN screen registering the host with a real OVN stack; and the Ceph
-//! screen joining and leaving a real Ceph cluster.
+//! OVN screen registering the host with a real OVN stack; the Ceph
+//! screen joining and leaving a real Ceph cluster; and the Cluster screen
+//! creating a cluster on the agent's own etcd, making a join token and
+//! dissolving the cluster.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lqx_api::{ApplyResult, Ipv4Config, NetworkConfig};
@@ -388,4 +390,132 @@ async fn ceph_joined_and_left_by_keys() {
     assert!(joined().await.is_none());
     let status = app.ceph.status.clone().unwrap();
     assert!(status.config.is_none(), "{status:?}");
+}
+
+#[tokio::test]
+async fn cluster_created_token_made_and_dissolved_by_keys() {
+    use lqx_console::app::cluster::{self, Confirm, NAME};
+    use lqx_console::view::sample::render;
+    use lqx_core::cluster_token::JoinToken;
+    // The remote API must be served for a cluster (its authority becomes
+    // the cluster's); 127.0.0.35 is this test's own address, etcd's
+    // ports included.
+    let agent = AgentFixture::start_with(
+        lqx_test_support::workspace_bin("lqxd"),
+        &["--address", "127.0.0.35", "--api-port", "18443"],
+    )
+    .await;
+    let client = agent.client();
+    let cluster = async || client.cluster().await.unwrap().cluster;
+    let mut app = first_boot(&agent).await;
+    tab_to(&mut app, &client, Screen::Cluster).await;
+    let status = app
+        .cluster
+        .status
+        .clone()
+        .expect("membership read on entry");
+    assert!(status.cluster.is_none(), "{status:?}");
+    assert_eq!(app.cluster.row, NAME);
+
+    // An upper-case name: refused on the screen, nothing sent.
+    retype(&mut app, &client, "Lab").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    let problem = app.cluster.name_error.clone().unwrap_or_default();
+    assert!(problem.contains("a-z"), "{problem}");
+    assert_eq!(app.cluster.row, NAME, "the cursor is on the name");
+    assert!(cluster().await.is_none());
+
+    // `lab`, 3 voters: lqxd starts etcd, registers the host, answers.
+    retype(&mut app, &client, "lab").await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Enter).await;
+    let config = cluster()
+        .await
+        .unwrap_or_else(|| panic!("{:?}\n{}", app.cluster, agent.log()));
+    assert_eq!((config.name.as_str(), config.voters), ("lab", 3));
+    assert!(app.cluster.is_member(), "{:?}", app.cluster);
+    let hosts = app.cluster.members.clone().expect("the hosts read after");
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    let screen = render(&app, 80, 24);
+    for text in [
+        "Created cluster lab",
+        "Member of cluster lab",
+        "(this host)",
+    ] {
+        assert!(screen.contains(text), "{text:?} missing:\n{screen}");
+    }
+
+    // A join token (T), shown with its text whole at 80x24 and a QR code
+    // where there is room for one.
+    press(&mut app, &client, KeyCode::Char('t')).await;
+    let created = app
+        .cluster
+        .created
+        .clone()
+        .unwrap_or_else(|| panic!("{:?}", app.cluster));
+    let screen = render(&app, 80, 24);
+    let shown: String = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("lqx1."))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(shown, created.token, "{screen}");
+    assert!(screen.contains("Enlarge the terminal"), "{screen}");
+    let token = JoinToken::decode(&shown).expect("the screen's token decodes");
+    assert_eq!(token.fingerprint, config.fingerprint);
+    assert_eq!(token.id, created.id);
+    assert!(
+        token
+            .addresses
+            .contains(&"127.0.0.35:18443".parse().unwrap()),
+        "{token:?}"
+    );
+    // The agent keeps the token's record (its secret's hash) in the store.
+    let bundle = agent.state_dir().join("admin");
+    let record = lqx_test_support::cluster::etcdctl(
+        &bundle,
+        "https://127.0.0.35:2379",
+        &[
+            "get",
+            "--print-value-only",
+            &lqx_core::cluster::token_key(&token.id),
+        ],
+    );
+    let record = String::from_utf8_lossy(&record.stdout);
+    assert!(record.contains("secret_sha256"), "{record:?}");
+    let large = render(&app, 120, 60);
+    assert!(large.contains('▀') && !large.contains("Enlarge"), "{large}");
+    press(&mut app, &client, KeyCode::Esc).await;
+    assert!(app.cluster.created.is_none());
+    assert!(!render(&app, 120, 60).contains(&shown[..40]));
+
+    // Status shows the membership.
+    tab_to(&mut app, &client, Screen::Status).await;
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("lab, this host a voter"), "{screen}");
+
+    // Leaving as the last host: lqxd refuses, the screen offers to
+    // dissolve the cluster, and Y does.
+    tab_to(&mut app, &client, Screen::Cluster).await;
+    app.cluster.row = cluster::TTL;
+    press(&mut app, &client, KeyCode::Down).await;
+    press(&mut app, &client, KeyCode::Down).await;
+    assert_eq!(app.cluster.row, cluster::LEAVE);
+    press(&mut app, &client, KeyCode::Enter).await;
+    press(&mut app, &client, KeyCode::Char('y')).await;
+    assert_eq!(
+        app.cluster.confirm,
+        Some(Confirm::Dissolve),
+        "{:?}",
+        app.cluster
+    );
+    let refusal = app.cluster.message.clone().unwrap_or_default();
+    assert!(refusal.contains("last member"), "{refusal}");
+    assert!(cluster().await.is_some());
+    press(&mut app, &client, KeyCode::Char('y')).await;
+    assert!(cluster().await.is_none(), "{:?}", app.cluster);
+    assert!(!app.cluster.is_member());
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Left and dissolved"), "{screen}");
 }

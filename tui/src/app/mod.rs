@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod ceph;
+pub mod cluster;
 pub mod diagnostics;
 pub mod install;
 pub mod names;
@@ -14,7 +15,7 @@ pub mod ovn;
 pub mod power;
 pub mod ssh;
 
-use crate::event::{Effect, Event, NetworkOp, Reply};
+use crate::event::{ClusterOp, Effect, Event, NetworkOp, Reply};
 use crate::keymap::{self, Command};
 use lqx_api::{AuthStatus, HostInfo, InstallInfo, InstallPhase, NetworkStatus};
 use lqx_core::network::NicFacts;
@@ -22,6 +23,7 @@ use time::{Duration, OffsetDateTime};
 
 pub use auth::{SetPasswordForm, UnlockForm};
 pub use ceph::CephState;
+pub use cluster::ClusterState;
 pub use diagnostics::DiagState;
 pub use install::InstallStep;
 pub use names::NamesState;
@@ -52,7 +54,7 @@ pub enum Screen {
     Ceph,
     /// Registering as an OVN chassis.
     Ovn,
-    /// Placeholder: creating or joining a cluster of hosts.
+    /// Creating or joining a cluster of hosts, its members, join tokens.
     Cluster,
 }
 
@@ -137,6 +139,8 @@ pub(crate) enum Fetch {
     Ssh,
     Ovn,
     Ceph,
+    Cluster,
+    Members,
 }
 
 /// What the console knows.
@@ -184,6 +188,8 @@ pub struct App {
     pub ovn: OvnState,
     /// The Ceph screen.
     pub ceph: CephState,
+    /// The Cluster screen (and the cluster row of Status).
+    pub cluster: ClusterState,
     /// The power screen.
     pub power: PowerState,
     pub(crate) in_flight: Vec<Fetch>,
@@ -214,6 +220,7 @@ impl Default for App {
             ssh: SshState::default(),
             ovn: OvnState::default(),
             ceph: CephState::default(),
+            cluster: ClusterState::default(),
             power: PowerState::default(),
             in_flight: vec![],
             last_refresh: None,
@@ -294,6 +301,20 @@ impl App {
                 self.ceph.reply(op, reply);
                 vec![]
             }
+            Event::Cluster(op, reply) => self.cluster_reply(op, reply),
+            Event::Members(reply) => {
+                self.done(Fetch::Members);
+                self.cluster.members_reply(reply);
+                vec![]
+            }
+            Event::TokenCreated(reply) => {
+                self.cluster.token_reply(reply);
+                vec![]
+            }
+            Event::MemberRemoved(reply) => {
+                self.cluster.removed_reply(reply);
+                vec![]
+            }
         }
     }
 
@@ -339,6 +360,7 @@ impl App {
             Screen::Ssh => self.ssh.typing(),
             Screen::Ovn => self.ovn.typing(),
             Screen::Ceph => self.ceph.typing(),
+            Screen::Cluster => self.cluster.typing(),
             _ => false,
         }
     }
@@ -411,7 +433,11 @@ impl App {
             }
             Screen::Power => self.power.command(command),
             Screen::Ceph => self.ceph.command(command, self.now),
-            Screen::Status | Screen::Cluster => vec![],
+            Screen::Cluster => {
+                let this_host = self.host.as_ref().map(|h| h.host_id);
+                self.cluster.command(command, self.now, this_host)
+            }
+            Screen::Status => vec![],
         }
     }
 
@@ -453,6 +479,7 @@ impl App {
         self.unlock.after = None;
         self.power.confirm = None;
         self.ceph.confirm_leave = false;
+        self.cluster.confirm = None;
         self.enter_fetches()
     }
 
@@ -472,6 +499,8 @@ impl App {
             Screen::Ssh => self.fetch(Fetch::Ssh),
             Screen::Ovn => self.fetch(Fetch::Ovn),
             Screen::Ceph => self.fetch_ceph(),
+            // Status has a row for the cluster.
+            Screen::Status | Screen::Cluster => self.fetch_cluster(),
             _ => vec![],
         }
     }
@@ -488,6 +517,7 @@ impl App {
         self.unlock = UnlockForm::default();
         self.ssh.forget_secrets();
         self.ceph.forget_secrets();
+        self.cluster.forget_secrets();
         self.power.confirm = None;
         if !self.screen.open_when_locked() {
             self.screen = Screen::Status;
@@ -543,6 +573,9 @@ impl App {
         if self.screen == Screen::Ceph {
             effects.extend(self.fetch_ceph());
         }
+        if matches!(self.screen, Screen::Status | Screen::Cluster) {
+            effects.extend(self.fetch_cluster());
+        }
         effects
     }
 
@@ -554,6 +587,39 @@ impl App {
             return vec![];
         }
         self.fetch(Fetch::Ceph)
+    }
+
+    /// Reads the membership, unless creating, joining or leaving is under
+    /// way: its answer carries the membership, and a read answered
+    /// meanwhile could predate it. The members are read once the answer
+    /// says this host is in a cluster.
+    fn fetch_cluster(&mut self) -> Vec<Effect> {
+        if self.cluster.changing_membership() {
+            return vec![];
+        }
+        self.fetch(Fetch::Cluster)
+    }
+
+    fn cluster_reply(
+        &mut self,
+        op: ClusterOp,
+        reply: Reply<lqx_api::ClusterStatus>,
+    ) -> Vec<Effect> {
+        if op == ClusterOp::Fetch {
+            self.done(Fetch::Cluster);
+        }
+        let changed = op != ClusterOp::Fetch && reply.is_ok();
+        self.cluster.reply(op, reply);
+        let mut effects = vec![];
+        if self.cluster.is_member() && !self.cluster.changing_membership() {
+            effects.extend(self.fetch(Fetch::Members));
+        }
+        // Creating, joining and leaving change the authority the remote
+        // API serves with, whose fingerprint Status shows.
+        if changed {
+            effects.extend(self.fetch(Fetch::Host));
+        }
+        effects
     }
 
     /// The operator's re-read: also what the current screen shows.
@@ -578,6 +644,8 @@ impl App {
             Fetch::Ssh => Effect::FetchSsh,
             Fetch::Ovn => Effect::FetchOvn,
             Fetch::Ceph => Effect::FetchCeph,
+            Fetch::Cluster => Effect::FetchCluster,
+            Fetch::Members => Effect::FetchMembers,
         }]
     }
 

@@ -2,9 +2,10 @@
 //! and which effects leave.
 
 use super::*;
-use crate::event::{CephOp, Failure, SshOp};
+use crate::event::{CephOp, ClusterOp, Failure, SshOp};
 use crate::view::sample::{
-    sample_config, sample_host, sample_install, sample_network, sample_now, sample_pending,
+    sample_cluster, sample_config, sample_host, sample_install, sample_members, sample_network,
+    sample_no_cluster, sample_now, sample_pending, sample_token,
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lqx_api::{Ipv4Config, LinkKind, PowerAction};
@@ -81,7 +82,8 @@ fn one_fetch_at_a_time_and_errors_keep_last_host() {
             Effect::FetchAuth,
             Effect::FetchHost,
             Effect::FetchInstall,
-            Effect::FetchNetwork
+            Effect::FetchNetwork,
+            Effect::FetchCluster
         ]
     );
     let later = NOW + Duration::seconds(10);
@@ -707,4 +709,353 @@ fn ceph_screen_polls_while_shown_and_locking_forgets_the_key() {
     key(&mut app, KeyCode::F(12));
     assert_eq!(app.access(), Access::Locked);
     assert_eq!(app.ceph.key.value(), "", "typed key dropped");
+}
+
+/// An unlocked host on the Cluster screen, the agent having answered
+/// `status`.
+fn on_cluster(status: lqx_api::ClusterStatus) -> App {
+    let mut app = installed(true);
+    app.screen = Screen::Cluster;
+    app.handle(Event::Cluster(ClusterOp::Fetch, Ok(status)), sample_now());
+    app
+}
+
+/// A member of `lab` whose three hosts were read.
+fn in_cluster() -> App {
+    let mut app = on_cluster(sample_cluster());
+    app.handle(Event::Members(Ok(sample_members())), sample_now());
+    app
+}
+
+#[test]
+fn cluster_create_refuses_a_bad_name_and_sends_a_good_one() {
+    let mut app = on_cluster(sample_no_cluster());
+    assert!(app.typing(), "the name field takes keys");
+    assert_eq!(app.cluster.name.value(), "lqx", "lqxd's default name");
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    // `q` and `l` are text here, not Quit or Lock.
+    type_text(&mut app, "Lab ql");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.cluster.row, cluster::VOTERS);
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![], "nothing sent");
+    let problem = app.cluster.name_error.clone().unwrap_or_default();
+    assert!(
+        problem.contains("\"Lab ql\"") && problem.contains("a-z"),
+        "{problem}"
+    );
+    assert_eq!(app.cluster.row, cluster::NAME, "the cursor is on the name");
+    assert!(!app.quit && app.access() == Access::Unlocked);
+
+    key(&mut app, KeyCode::End);
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    assert!(app.cluster.name_error.is_none(), "editing clears it");
+    type_text(&mut app, "lab");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.cluster.voters.label(), "5");
+    key(&mut app, KeyCode::Down);
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::InitCluster(lqx_api::ClusterInitRequest {
+            name: Some("lab".into()),
+            voters: Some(5),
+        })]
+    );
+    assert!(app.cluster.busy.is_some());
+    assert_eq!(key(&mut app, KeyCode::Up), vec![], "busy: keys wait");
+    assert_eq!(app.cluster.row, cluster::CREATE);
+    // A poll answered meanwhile predates the creation: no read, and an
+    // answer already on its way is dropped.
+    assert!(
+        !app.handle(Event::Tick, sample_now() + Duration::seconds(60))
+            .contains(&Effect::FetchCluster)
+    );
+    app.handle(
+        Event::Cluster(ClusterOp::Fetch, Ok(sample_no_cluster())),
+        sample_now(),
+    );
+    assert!(app.cluster.busy.is_some());
+    app.handle(Event::Host(Ok(Box::new(sample_host()))), sample_now());
+
+    let after = app.handle(
+        Event::Cluster(ClusterOp::Init, Ok(sample_cluster())),
+        sample_now(),
+    );
+    assert!(app.cluster.is_member() && app.cluster.busy.is_none());
+    assert!(after.contains(&Effect::FetchMembers), "{after:?}");
+    assert!(
+        after.contains(&Effect::FetchHost),
+        "the authority changed: {after:?}"
+    );
+    let message = app.cluster.message.clone().unwrap_or_default();
+    assert!(message.starts_with("Created cluster lab"), "{message}");
+    assert_eq!(app.cluster.row, cluster::TTL, "the member's rows");
+}
+
+#[test]
+fn cluster_join_refuses_an_empty_or_damaged_token() {
+    let mut app = on_cluster(sample_no_cluster());
+    app.cluster.row = cluster::JOIN;
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    let problem = app.cluster.token_error.clone().unwrap_or_default();
+    assert!(problem.contains("Paste the join token"), "{problem}");
+    assert_eq!(app.cluster.row, cluster::TOKEN);
+    type_text(&mut app, "hello");
+    assert!(app.cluster.token_error.is_none());
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    let problem = app.cluster.token_error.clone().unwrap_or_default();
+    assert!(
+        problem.contains("not a LimiQuantix join token"),
+        "{problem}"
+    );
+
+    // Pasted with a line break in it: the token without it is sent.
+    let token = sample_token().token;
+    let (head, tail) = token.split_at(80);
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::End);
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, &format!("{head} {tail}"));
+    assert!(
+        !format!("{app:?}").contains(tail),
+        "the token is out of Debug"
+    );
+    let sent = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        sent,
+        vec![Effect::JoinCluster(lqx_api::JoinRequest {
+            token: token.clone()
+        })]
+    );
+    assert!(
+        !format!("{sent:?}").contains(tail),
+        "and out of the effect's"
+    );
+    assert!(matches!(
+        app.cluster.busy.as_ref().map(|b| &b.work),
+        Some(cluster::Work::Join)
+    ));
+
+    // The agent's refusal is shown as it words it; the token stays for
+    // another try.
+    let refusal = "the token was already used or has expired";
+    app.handle(
+        Event::Cluster(ClusterOp::Join, Err(refused(409, refusal))),
+        sample_now(),
+    );
+    assert_eq!(app.cluster.message.as_deref(), Some(refusal));
+    assert!(app.cluster.busy.is_none() && !app.cluster.is_member());
+    assert_eq!(app.cluster.token.value(), format!("{head} {tail}"));
+
+    key(&mut app, KeyCode::Enter);
+    app.handle(
+        Event::Cluster(ClusterOp::Join, Ok(sample_cluster())),
+        sample_now(),
+    );
+    assert_eq!(
+        app.cluster.message.as_deref(),
+        Some("Joined cluster lab as a voter.")
+    );
+    assert_eq!(app.cluster.token.value(), "", "used: dropped");
+}
+
+#[test]
+fn cluster_replies_update_the_screen_and_status_reads_them() {
+    let mut app = installed(false);
+    app.last_refresh = Some(sample_now());
+    // Status (open while locked) reads the membership, then the members.
+    let read = app.handle(Event::Tick, sample_now() + Duration::seconds(5));
+    assert!(read.contains(&Effect::FetchCluster), "{read:?}");
+    let then = app.handle(
+        Event::Cluster(ClusterOp::Fetch, Ok(sample_cluster())),
+        sample_now(),
+    );
+    assert_eq!(then, vec![Effect::FetchMembers]);
+    app.handle(Event::Members(Ok(sample_members())), sample_now());
+    assert_eq!(app.cluster.members.as_ref().map(Vec::len), Some(3));
+
+    // A failed read keeps the last list and says why.
+    app.handle(
+        Event::Members(Err(refused(503, "the cluster store does not answer"))),
+        sample_now(),
+    );
+    assert_eq!(app.cluster.members.as_ref().map(Vec::len), Some(3));
+    assert!(app.cluster.members_error.is_some());
+
+    // Another screen does not read the cluster.
+    app.screen = Screen::Diagnostics;
+    let read = app.handle(Event::Tick, sample_now() + Duration::seconds(10));
+    assert!(!read.contains(&Effect::FetchCluster), "{read:?}");
+    // Locked, the Cluster screen asks for the password first.
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::BackTab);
+    app.screen = Screen::Cluster;
+    assert!(app.unlock_shown());
+}
+
+#[test]
+fn cluster_token_is_shown_until_esc_and_forgotten_on_lock() {
+    let mut app = in_cluster();
+    assert!(!app.typing(), "letters are actions for a member");
+    // The lifetime: 1 h by default, 15 min chosen.
+    assert_eq!(app.cluster.ttl.label(), "1h");
+    key(&mut app, KeyCode::Left);
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::CreateToken(lqx_api::TokenRequest {
+            ttl_seconds: Some(900)
+        })]
+    );
+    app.handle(Event::TokenCreated(Ok(sample_token())), sample_now());
+    assert!(app.cluster.created.is_some() && app.cluster.busy.is_none());
+    assert!(!format!("{app:?}").contains(&sample_token().token));
+    // Only Esc closes it: it is not shown again.
+    for code in [KeyCode::Enter, KeyCode::Down, KeyCode::Char('t')] {
+        assert_eq!(key(&mut app, code), vec![]);
+    }
+    app.handle(Event::Tick, sample_now() + Duration::seconds(30));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::BackTab);
+    assert!(app.cluster.created.is_some(), "kept across screens");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.cluster.created.is_none());
+
+    // T anywhere on the member's screen; locking drops the token.
+    app.cluster.row = cluster::LEAVE;
+    assert_eq!(
+        letter(&mut app, 't'),
+        vec![Effect::CreateToken(lqx_api::TokenRequest {
+            ttl_seconds: Some(900)
+        })]
+    );
+    app.handle(Event::TokenCreated(Ok(sample_token())), sample_now());
+    key(&mut app, KeyCode::F(12));
+    assert!(app.cluster.created.is_none());
+
+    // A refusal is shown as worded.
+    let mut app = in_cluster();
+    letter(&mut app, 't');
+    app.handle(
+        Event::TokenCreated(Err(refused(503, "the cluster store does not answer"))),
+        sample_now(),
+    );
+    assert_eq!(
+        app.cluster.message.as_deref(),
+        Some("the cluster store does not answer")
+    );
+}
+
+#[test]
+fn cluster_leave_asks_then_offers_to_dissolve_for_the_last_host() {
+    let mut app = on_cluster(sample_cluster());
+    app.handle(
+        Event::Members(Ok(sample_members()[..1].to_vec())),
+        sample_now(),
+    );
+    app.cluster.row = cluster::LEAVE;
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    assert_eq!(app.cluster.confirm, Some(cluster::Confirm::Leave));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.cluster.confirm, None);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        letter(&mut app, 'y'),
+        vec![Effect::LeaveCluster { force: false }]
+    );
+    let refusal = "this host is the last member of cluster lab: leaving dissolves the cluster \
+                   and deletes its store; leave with force to do that";
+    app.handle(
+        Event::Cluster(ClusterOp::Leave, Err(refused(409, refusal))),
+        sample_now(),
+    );
+    assert_eq!(app.cluster.message.as_deref(), Some(refusal));
+    assert_eq!(app.cluster.confirm, Some(cluster::Confirm::Dissolve));
+    assert_eq!(
+        letter(&mut app, 'y'),
+        vec![Effect::LeaveCluster { force: true }]
+    );
+    let after = app.handle(
+        Event::Cluster(ClusterOp::Leave, Ok(sample_no_cluster())),
+        sample_now(),
+    );
+    assert!(after.contains(&Effect::FetchHost), "{after:?}");
+    assert!(!app.cluster.is_member() && app.cluster.members.is_none());
+    assert_eq!(app.cluster.row, cluster::NAME, "the form's rows");
+    assert!(
+        app.cluster
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("dissolved")
+    );
+
+    // With other hosts, a refusal is only shown: forcing is not offered.
+    let mut app = in_cluster();
+    app.cluster.row = cluster::LEAVE;
+    key(&mut app, KeyCode::Enter);
+    letter(&mut app, 'y');
+    app.handle(
+        Event::Cluster(ClusterOp::Leave, Err(refused(409, "too few voters answer"))),
+        sample_now(),
+    );
+    assert_eq!(app.cluster.confirm, None);
+}
+
+#[test]
+fn cluster_member_removed_after_a_yes() {
+    let mut app = in_cluster();
+    // Down past the actions to the first host: this one.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.cluster.row, cluster::MEMBERS);
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![]);
+    assert!(
+        app.cluster
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("this host")
+    );
+    assert_eq!(app.cluster.confirm, None);
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(
+        app.cluster.row,
+        cluster::MEMBERS + 2,
+        "stops at the last host"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        app.cluster.confirm,
+        Some(cluster::Confirm::Remove { .. })
+    ));
+    let id = sample_members()[2].id.to_string();
+    assert_eq!(
+        letter(&mut app, 'y'),
+        vec![Effect::RemoveMember { host: id }]
+    );
+    app.handle(
+        Event::MemberRemoved(Ok(sample_members()[..2].to_vec())),
+        sample_now(),
+    );
+    assert!(
+        app.cluster
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("Removed hv-03")
+    );
+    assert_eq!(
+        app.cluster.row,
+        cluster::MEMBERS + 1,
+        "on a host that is left"
+    );
 }

@@ -3,13 +3,14 @@
 
 mod auth;
 mod ceph;
+mod cluster;
 mod diagnostics;
 mod install;
 mod names;
 mod network;
 mod ovn;
-mod placeholder;
 mod power;
+mod qr;
 #[doc(hidden)]
 pub mod sample;
 mod ssh;
@@ -70,7 +71,7 @@ fn draw_screen(frame: &mut Frame<'_>, body: Rect, app: &App) {
         Screen::Power => power::draw(frame, body, app),
         Screen::Ovn => ovn::draw(frame, body, app),
         Screen::Ceph => ceph::draw(frame, body, app),
-        Screen::Cluster => placeholder::draw(frame, body, app.screen),
+        Screen::Cluster => cluster::draw(frame, body, app),
     }
 }
 
@@ -240,7 +241,72 @@ fn screen_hints(app: &App) -> Vec<(&'static str, &'static str)> {
             ("Tab", "Screens"),
             ("F12", "Lock"),
         ],
-        Screen::Cluster => general(vec![]),
+        Screen::Cluster => cluster_hints(app, general),
+    }
+}
+
+fn cluster_hints(
+    app: &App,
+    general: impl Fn(Vec<(&'static str, &'static str)>) -> Vec<(&'static str, &'static str)>,
+) -> Vec<(&'static str, &'static str)> {
+    use crate::app::cluster::{Confirm, JOIN, LEAVE, NAME, NEW_TOKEN, TOKEN, TTL, VOTERS};
+    let state = &app.cluster;
+    if let Some(confirm) = &state.confirm {
+        let yes = match confirm {
+            Confirm::Leave => "Yes, leave",
+            Confirm::Dissolve => "Yes, dissolve",
+            Confirm::Remove { .. } => "Yes, remove",
+        };
+        return vec![("Y", yes), ("Esc", "Cancel")];
+    }
+    if state.created.is_some() {
+        return general(vec![("Esc", "Close the token")]);
+    }
+    let Some(status) = state.status.as_ref().filter(|_| state.busy.is_none()) else {
+        return general(vec![]);
+    };
+    if status.cluster.is_none() {
+        return match state.row {
+            NAME => vec![
+                ("Up/Down", "Field"),
+                ("Enter", "Next"),
+                ("Tab", "Screens"),
+                ("F12", "Lock"),
+            ],
+            TOKEN => vec![
+                ("Up/Down", "Field"),
+                ("Enter", "Join"),
+                ("Tab", "Screens"),
+                ("F12", "Lock"),
+            ],
+            VOTERS => vec![
+                ("Up/Down", "Field"),
+                ("Left/Right/Space", "Voters"),
+                ("Enter", "Create"),
+                ("Tab", "Screens"),
+            ],
+            JOIN => general(vec![("Up/Down", "Field"), ("Enter", "Join")]),
+            _ => general(vec![("Up/Down", "Field"), ("Enter", "Create")]),
+        };
+    }
+    match state.row {
+        TTL => vec![
+            ("Up/Down", "Choose"),
+            ("Left/Right", "Lifetime"),
+            ("Enter", "Create token"),
+            ("Tab", "Screens"),
+        ],
+        NEW_TOKEN => general(vec![("Up/Down", "Choose"), ("Enter", "Create token")]),
+        LEAVE => general(vec![
+            ("Up/Down", "Choose"),
+            ("Enter", "Leave"),
+            ("T", "Token"),
+        ]),
+        _ => general(vec![
+            ("Up/Down", "Choose"),
+            ("Enter", "Remove"),
+            ("T", "Token"),
+        ]),
     }
 }
 

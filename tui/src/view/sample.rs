@@ -351,3 +351,80 @@ pub fn sample_ceph() -> lqx_api::CephStatus {
         problem: None,
     }
 }
+
+/// This host (the sample host) the voter that created cluster `lab`,
+/// whose store answers.
+pub fn sample_cluster() -> lqx_api::ClusterStatus {
+    lqx_api::ClusterStatus {
+        cluster: Some(lqx_api::ClusterConfig {
+            id: uuid::Uuid::from_u128(0x0c1a_57e2_4f6b_4d8e_9a01_2b3c_4d5e_6f70),
+            name: "lab".into(),
+            fingerprint: sample_host()
+                .agent
+                .remote_api
+                .map(|r| r.authority_fingerprint)
+                .unwrap_or_default(),
+            role: lqx_api::EtcdRole::Voter,
+            voters: 3,
+            endpoints: vec!["https://192.0.2.10:2379".into()],
+            joined_at: sample_now() - time::Duration::days(2),
+        }),
+        store_reachable: true,
+        store_error: None,
+    }
+}
+
+/// The sample host in no cluster.
+pub fn sample_no_cluster() -> lqx_api::ClusterStatus {
+    lqx_api::ClusterStatus {
+        cluster: None,
+        store_reachable: false,
+        store_error: None,
+    }
+}
+
+/// Three hosts of `lab`, the third unreachable for six minutes.
+pub fn sample_members() -> Vec<lqx_api::Member> {
+    let member = |n: u128, name: &str, state, ago: i64| lqx_api::Member {
+        id: uuid::Uuid::from_u128(n),
+        hostname: name.into(),
+        address: format!("192.0.2.{}:8443", 9 + (n >> 12)),
+        etcd_role: lqx_api::EtcdRole::Voter,
+        state,
+        since: Some(sample_now() - time::Duration::seconds(ago)),
+        last_heartbeat: Some(sample_now()),
+        versions: lqx_api::MemberVersions {
+            agent: "0.1.0".into(),
+            etcd: Some("3.5.16".into()),
+        },
+    };
+    vec![
+        member(0x1234, "hv-01", lqx_api::MemberState::Ready, 2 * 86_400),
+        member(0x2002, "hv-02", lqx_api::MemberState::Ready, 3600),
+        member(0x3003, "hv-03", lqx_api::MemberState::Unreachable, 360),
+    ]
+}
+
+/// A join token of `lab` valid for another hour, naming the sample
+/// host's API address (fixed bytes instead of randomness).
+pub fn sample_token() -> lqx_api::TokenCreated {
+    let fingerprint = sample_cluster()
+        .cluster
+        .map(|c| c.fingerprint)
+        .unwrap_or_default();
+    let mut random = [0u8; 40];
+    for (i, b) in random.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37).wrapping_add(11);
+    }
+    let token = lqx_core::cluster_token::JoinToken::new(
+        vec![std::net::SocketAddr::from(([192, 0, 2, 10], 8443))],
+        &fingerprint,
+        &random,
+    );
+    lqx_api::TokenCreated {
+        token: token.encode(),
+        id: token.id,
+        fingerprint,
+        expires_at: sample_now() + time::Duration::hours(1),
+    }
+}

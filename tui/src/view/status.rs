@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// Services that later parts of the product configure; shown so the
 /// operator sees at a glance what this host still lacks.
-const NOT_YET: [&str; 3] = ["Cluster", "Ceph", "OVN"];
+const NOT_YET: [&str; 2] = ["Ceph", "OVN"];
 
 /// Draws the status screen into `area`.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
@@ -118,6 +118,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         ),
         row("VMs", "0 (no VMs yet: VMs arrive with the cluster)".into()),
         Line::raw(""),
+        row("Cluster", cluster(app)),
     ]);
     lines.extend(
         NOT_YET
@@ -130,4 +131,23 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The cluster row: which cluster, this host's part, and how its hosts
+/// are, once read.
+fn cluster(app: &App) -> String {
+    let state = &app.cluster;
+    let Some(status) = &state.status else {
+        return "reading...".into();
+    };
+    let Some(config) = &status.cluster else {
+        return "not a member (create or join one on the Cluster screen)".into();
+    };
+    let role = crate::app::cluster::role(config.role);
+    let health = match &state.members {
+        _ if !status.store_reachable => "store unreachable".to_owned(),
+        Some(members) => super::cluster::ready_count(members),
+        None => "reading the hosts...".to_owned(),
+    };
+    format!("{}, this host a {role}: {health}", config.name)
 }

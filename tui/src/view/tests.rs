@@ -3,7 +3,7 @@
 
 use super::sample::*;
 use crate::app::{App, InstallStep, NetView, Screen};
-use crate::event::{Event, Failure, NetworkOp};
+use crate::event::{ClusterOp, Event, Failure, NetworkOp};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use lqx_api::AuthStatus;
 
@@ -364,11 +364,168 @@ fn ceph_joining_counts_seconds() {
     );
 }
 
-#[test]
-fn placeholders() {
+/// An unlocked host on the Cluster screen, the agent having answered
+/// `status` (and, for a member, the sample's three hosts).
+fn cluster_screen(status: lqx_api::ClusterStatus) -> App {
     let mut app = host(true);
     app.screen = Screen::Cluster;
-    snap("cluster", &app);
+    let member = status.cluster.is_some();
+    app.handle(Event::Cluster(ClusterOp::Fetch, Ok(status)), sample_now());
+    if member {
+        app.handle(Event::Members(Ok(sample_members())), sample_now());
+    }
+    app
+}
+
+#[test]
+fn cluster_not_a_member() {
+    let mut app = cluster_screen(sample_no_cluster());
+    snap("cluster_not_member", &app);
+
+    // A bad name and a damaged token: inline messages, nothing sent.
+    type_text(&mut app, "-");
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    let sent = app.handle(
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        sample_now(),
+    );
+    assert!(sent.is_empty(), "{sent:?}");
+    app.cluster.row = crate::app::cluster::TOKEN;
+    let token = sample_token().token;
+    type_text(&mut app, &token[..token.len() - 9]);
+    key(&mut app, KeyCode::Enter);
+    snap("cluster_errors", &app);
+    // The field shows the end of the token, where the cursor is.
+    // 61 columns after the label: the marker, 59 characters, the cursor.
+    let typed = &token[..token.len() - 9];
+    let screen = render(&app, 80, 24);
+    let end = format!("<{}", &typed[typed.len() - 59..]);
+    assert!(screen.contains(&end), "{end}\n{screen}");
+
+    // Joining: the busy line counts the seconds.
+    type_text(&mut app, &token[token.len() - 9..]);
+    let sent = app.handle(
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        sample_now(),
+    );
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    app.handle(Event::Tick, sample_now() + time::Duration::seconds(12));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Joining... this can take a minute (12 s)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn cluster_member() {
+    let app = cluster_screen(sample_cluster());
+    snap("cluster_member", &app);
+    let screen = render(&app, 80, 24);
+    for text in [
+        "Member of cluster lab",
+        "2 of 3 members ready",
+        "hv-01 (this host)",
+    ] {
+        assert!(screen.contains(text), "{text:?} missing:\n{screen}");
+    }
+    // More hosts than rows: the table scrolls to the one selected.
+    let mut many = cluster_screen(sample_cluster());
+    let host = sample_members()[1].clone();
+    let members = (0..12u128)
+        .map(|i| lqx_api::Member {
+            id: uuid::Uuid::from_u128(0x9000 + i),
+            hostname: format!("hv-{:02}", i + 10),
+            ..host.clone()
+        })
+        .collect();
+    many.handle(Event::Members(Ok(members)), sample_now());
+    for _ in 0..14 {
+        key(&mut many, KeyCode::Down);
+    }
+    let screen = render(&many, 80, 24);
+    assert!(screen.contains("> hv-21"), "{screen}");
+    assert!(screen.contains("(hosts 5-12 of 12)"), "{screen}");
+
+    // The store does not answer: lqxd's reason, the hosts as last read.
+    let mut down = app;
+    let mut status = sample_cluster();
+    status.store_reachable = false;
+    status.store_error = Some("etcd: no leader within 5s".into());
+    down.handle(Event::Cluster(ClusterOp::Fetch, Ok(status)), sample_now());
+    down.handle(
+        Event::Members(Err(Failure {
+            status: Some(503),
+            message: "the cluster store does not answer".into(),
+        })),
+        sample_now(),
+    );
+    // The last host selected, asked to be removed.
+    for _ in 0..5 {
+        key(&mut down, KeyCode::Down);
+    }
+    key(&mut down, KeyCode::Enter);
+    snap("cluster_unreachable_remove", &down);
+}
+
+#[test]
+fn cluster_token() {
+    let mut app = cluster_screen(sample_cluster());
+    app.handle(Event::TokenCreated(Ok(sample_token())), sample_now());
+    let token = sample_token().token;
+    for (w, h) in [(80, 24), (120, 60)] {
+        let screen = render(&app, w, h);
+        insta::assert_snapshot!(format!("cluster_token_{w}x{h}"), screen);
+        // The token's lines, joined, are the token.
+        let joined: String = screen
+            .lines()
+            .skip_while(|l| !l.starts_with("lqx1."))
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert_eq!(joined, token, "{w}x{h}:\n{screen}");
+    }
+    let small = render(&app, 80, 24);
+    assert!(
+        small.contains("Enlarge the terminal to at least 80x"),
+        "{small}"
+    );
+    let large = render(&app, 120, 60);
+    assert!(large.contains('▀') && !large.contains("Enlarge"), "{large}");
+
+    // The size the hint asks for is enough, and one row less is not.
+    let needed = small
+        .split("at least 80x")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|h| h.parse::<u16>().ok())
+        .unwrap();
+    assert!(!render(&app, 80, needed).contains("Enlarge"));
+    assert!(render(&app, 80, needed - 1).contains("Enlarge"));
+}
+
+#[test]
+fn status_with_a_cluster() {
+    let mut app = host(true);
+    app.handle(
+        Event::Cluster(ClusterOp::Fetch, Ok(sample_cluster())),
+        sample_now(),
+    );
+    app.handle(Event::Members(Ok(sample_members())), sample_now());
+    insta::assert_snapshot!("status_cluster_80x24", render(&app, 80, 24));
+    let mut status = sample_cluster();
+    status.store_reachable = false;
+    app.handle(Event::Cluster(ClusterOp::Fetch, Ok(status)), sample_now());
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("lab, this host a voter: store unreachable"),
+        "{screen}"
+    );
+    app.handle(
+        Event::Cluster(ClusterOp::Fetch, Ok(sample_no_cluster())),
+        sample_now(),
+    );
+    assert!(render(&app, 80, 24).contains("not a member"));
 }
 
 #[test]
@@ -389,6 +546,19 @@ fn small_and_large_terminals_do_not_panic() {
     app.handle(Event::Journal(Ok(sample_journal(200))), sample_now());
     for screen in crate::app::Screen::ALL {
         app.screen = screen;
+        for (w, h) in [(1, 1), (20, 5), (80, 10), (200, 60)] {
+            render(&app, w, h);
+        }
+    }
+    // The Cluster screen's views: the form, a member's, a token's.
+    let mut app = cluster_screen(sample_no_cluster());
+    app.cluster.row = crate::app::cluster::TOKEN;
+    type_text(&mut app, &sample_token().token);
+    let mut member = cluster_screen(sample_cluster());
+    member.cluster.row = crate::app::cluster::MEMBERS + 2;
+    let mut token = cluster_screen(sample_cluster());
+    token.handle(Event::TokenCreated(Ok(sample_token())), sample_now());
+    for app in [app, member, token] {
         for (w, h) in [(1, 1), (20, 5), (80, 10), (200, 60)] {
             render(&app, w, h);
         }
