@@ -8,7 +8,7 @@ use lqx_api::{ClusterStatus, EtcdRole, Member, MemberState, TokenCreated};
 use lqx_core::cluster_token::JoinToken;
 use lqx_test_support::{AgentFixture, assert_ok, assert_refused, run_lqx, text, workspace_bin};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 const ADDRESS: &str = "127.0.0.31";
@@ -17,18 +17,12 @@ const API_PORT: &str = "18443";
 /// `etcdctl ARGS` against the member with the agent's admin bundle, whose
 /// certificate the cluster authority signed; its standard output.
 fn etcdctl(state: &Path, args: &[&str]) -> String {
-    let admin = state.join("admin");
-    let out = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
-        .arg(format!("--endpoints=https://{ADDRESS}:2379"))
-        .arg(format!("--cacert={}", admin.join("ca.crt").display()))
-        .arg(format!("--cert={}", admin.join("client.crt").display()))
-        .arg(format!("--key={}", admin.join("client.key").display()))
-        .args(args)
-        .output()
-        .expect("etcdctl (install etcd-client)");
-    assert!(out.status.success(), "etcdctl: {}", text(&out.stderr));
-    text(&out.stdout)
+    let endpoint = format!("https://{ADDRESS}:2379");
+    assert_ok(lqx_test_support::cluster::etcdctl(
+        &state.join("admin"),
+        &endpoint,
+        args,
+    ))
 }
 
 /// The keys under `prefix`.

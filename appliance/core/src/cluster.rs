@@ -2,11 +2,12 @@
 //! records hosts keep in the cluster store, and how the member list is
 //! derived from them.
 //!
-//! Keys in the store (values are JSON):
-//! - `/lqx/v1/hosts/{id}`: [`HostRecord`], written at init or join.
-//! - `/lqx/v1/alive/{id}`: [`Heartbeat`], attached to the host's lease, so
-//!   it disappears when the host stops renewing it.
-//! - `/lqx/v1/seen/{id}`: [`Heartbeat`], the last one, kept.
+//! Keys in the store (values are JSON); the member list reads everything
+//! under `/lqx/v1/members/` at once, and nothing else:
+//! - `/lqx/v1/members/hosts/{id}`: [`HostRecord`], written at init or join.
+//! - `/lqx/v1/members/alive/{id}`: [`Heartbeat`], attached to the host's
+//!   lease, so it disappears when the host stops renewing it.
+//! - `/lqx/v1/members/seen/{id}`: [`Heartbeat`], the last one, kept.
 //! - `/lqx/v1/tokens/{id}`: [`TokenRecord`], attached to a lease of the
 //!   token's lifetime.
 //! - `/lqx/v1/locks/membership`: held (with a short lease) while a member
@@ -27,6 +28,8 @@ use uuid::Uuid;
 
 /// Prefix of every key.
 pub const ROOT: &str = "/lqx/v1/";
+/// Prefix of the keys the member list is made of.
+pub const MEMBERS: &str = "/lqx/v1/members/";
 /// The default cluster name.
 pub const DEFAULT_NAME: &str = "lqx";
 /// Voting members unless told otherwise.
@@ -38,17 +41,17 @@ pub const TOKEN_TTL_RANGE: std::ops::RangeInclusive<u64> = 60..=7 * 24 * 3600;
 
 /// Key of a host's record.
 pub fn host_key(id: Uuid) -> String {
-    format!("{ROOT}hosts/{id}")
+    format!("{MEMBERS}hosts/{id}")
 }
 
 /// Key of a host's live heartbeat.
 pub fn alive_key(id: Uuid) -> String {
-    format!("{ROOT}alive/{id}")
+    format!("{MEMBERS}alive/{id}")
 }
 
 /// Key of a host's last heartbeat.
 pub fn seen_key(id: Uuid) -> String {
-    format!("{ROOT}seen/{id}")
+    format!("{MEMBERS}seen/{id}")
 }
 
 /// Key of a token's record.

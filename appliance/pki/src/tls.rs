@@ -98,8 +98,8 @@ pub fn client_config(
     client: &Identity,
 ) -> Result<Arc<ClientConfig>, PkiError> {
     let provider = provider();
-    let verifier = PinnedAuthority {
-        roots: roots(authority_pem)?,
+    let verifier = PinnedServer {
+        trust: Trust::Authority(roots(authority_pem)?),
         algorithms: provider.signature_verification_algorithms,
     };
     let (chain, key) = chain_and_key(client)?;
@@ -158,8 +158,8 @@ pub fn join_server_config(
 /// server's own, valid for server use; presents no certificate.
 pub fn join_client_config(fingerprint: &str) -> Arc<ClientConfig> {
     let provider = provider();
-    let verifier = PinnedFingerprint {
-        fingerprint: fingerprint.to_ascii_lowercase(),
+    let verifier = PinnedServer {
+        trust: Trust::Fingerprint(fingerprint.to_ascii_lowercase()),
         algorithms: provider.signature_verification_algorithms,
     };
     let mut config = ClientConfig::builder_with_provider(provider)
@@ -172,78 +172,49 @@ pub fn join_client_config(fingerprint: &str) -> Arc<ClientConfig> {
     Arc::new(config)
 }
 
-/// Trusts the authority the server sends in its chain if, and only if,
-/// its fingerprint is the pinned one; then verifies the server's
-/// certificate against it as [`PinnedAuthority`] does.
+/// What a client trusts a server's certificate by.
 #[derive(Debug)]
-struct PinnedFingerprint {
-    fingerprint: String,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedFingerprint {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let pinned = intermediates
-            .iter()
-            .find(|c| crate::fingerprint_der(c) == self.fingerprint)
-            .ok_or_else(|| {
-                rustls::Error::General(format!(
-                    "the server's authority is not the one with fingerprint {}",
-                    self.fingerprint
-                ))
-            })?;
-        let mut roots = RootCertStore::empty();
-        roots.add(pinned.clone().into_owned())?;
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            &roots,
-            &[],
-            now,
-            self.algorithms.all,
-        )?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
+enum Trust {
+    /// The authority it holds.
+    Authority(Arc<RootCertStore>),
+    /// The certificate, among those the server sends, with this SHA-256
+    /// fingerprint (lowercase hex): a joining host knows only that.
+    Fingerprint(String),
 }
 
 /// Verifies a server certificate's chain, validity and server-auth usage
 /// against one pinned authority, without the name check.
 #[derive(Debug)]
-struct PinnedAuthority {
-    roots: Arc<RootCertStore>,
+struct PinnedServer {
+    trust: Trust,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for PinnedAuthority {
+impl PinnedServer {
+    fn roots(
+        &self,
+        intermediates: &[CertificateDer<'_>],
+    ) -> Result<Arc<RootCertStore>, rustls::Error> {
+        match &self.trust {
+            Trust::Authority(roots) => Ok(Arc::clone(roots)),
+            Trust::Fingerprint(fingerprint) => {
+                let pinned = intermediates
+                    .iter()
+                    .find(|c| crate::fingerprint_der(c) == *fingerprint)
+                    .ok_or_else(|| {
+                        rustls::Error::General(format!(
+                            "the server's authority is not the one with fingerprint {fingerprint}"
+                        ))
+                    })?;
+                let mut roots = RootCertStore::empty();
+                roots.add(pinned.clone().into_owned())?;
+                Ok(Arc::new(roots))
+            }
+        }
+    }
+}
+
+impl ServerCertVerifier for PinnedServer {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -252,10 +223,16 @@ impl ServerCertVerifier for PinnedAuthority {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let roots = self.roots(intermediates)?;
+        // The pinned certificate is the anchor, not a link of the chain.
+        let intermediates = match self.trust {
+            Trust::Authority(_) => intermediates,
+            Trust::Fingerprint(_) => &[],
+        };
         let cert = ParsedCertificate::try_from(end_entity)?;
         rustls::client::verify_server_cert_signed_by_trust_anchor(
             &cert,
-            &self.roots,
+            &roots,
             intermediates,
             now,
             self.algorithms.all,

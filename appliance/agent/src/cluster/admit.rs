@@ -370,15 +370,28 @@ mod tests {
         OffsetDateTime::now_utc() + time::Duration::hours(1)
     }
 
+    /// Admits `request` now, through member 1 of a cluster aiming for 3
+    /// voters, without waiting for another join.
+    async fn admit_now(
+        store: &FakeStore,
+        request: &PeerJoinRequest,
+    ) -> Result<Admission, AgentError> {
+        admit(
+            store,
+            Uuid::from_u128(1),
+            3,
+            request,
+            OffsetDateTime::now_utc(),
+            Duration::ZERO,
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn voters_until_full_then_clients() {
         let store = store_with_first_member().await;
-        let me = Uuid::from_u128(1);
-        let now = OffsetDateTime::now_utc();
         let t2 = token(&store, 2, later()).await;
-        let a2 = admit(&store, me, 3, &request(&t2, 2), now, Duration::ZERO)
-            .await
-            .unwrap();
+        let a2 = admit_now(&store, &request(&t2, 2)).await.unwrap();
         assert_eq!(a2.role, EtcdRole::Voter);
         assert_eq!(a2.endpoints, ["https://10.0.0.1:2379"]);
         assert_eq!(a2.peers.len(), 2);
@@ -395,16 +408,12 @@ mod tests {
         );
         store.promote_member(id2).await.unwrap();
         let t3 = token(&store, 3, later()).await;
-        let a3 = admit(&store, me, 3, &request(&t3, 3), now, Duration::ZERO)
-            .await
-            .unwrap();
+        let a3 = admit_now(&store, &request(&t3, 3)).await.unwrap();
         assert_eq!(a3.role, EtcdRole::Voter);
         store.promote_member(a3.member_id.unwrap()).await.unwrap();
         // Three voters: the fourth host is a client.
         let t4 = token(&store, 4, later()).await;
-        let a4 = admit(&store, me, 3, &request(&t4, 4), now, Duration::ZERO)
-            .await
-            .unwrap();
+        let a4 = admit_now(&store, &request(&t4, 4)).await.unwrap();
         assert_eq!(a4.role, EtcdRole::Client);
         assert_eq!(a4.member_id, None);
         assert_eq!(store.members().await.unwrap().len(), 3);
@@ -418,23 +427,15 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_single_use_and_forgeries_burn_nothing() {
         let store = store_with_first_member().await;
-        let me = Uuid::from_u128(1);
-        let now = OffsetDateTime::now_utc();
         let t = token(&store, 2, later()).await;
         let mut forged = request(&t, 2);
         forged.secret = token(&store, 9, later()).await.secret;
-        let err = admit(&store, me, 3, &forged, now, Duration::ZERO)
-            .await
-            .unwrap_err();
+        let err = admit_now(&store, &forged).await.unwrap_err();
         assert!(err.to_string().contains("secret is wrong"), "{err}");
         assert_eq!(store.members().await.unwrap().len(), 1, "nothing added");
         // The real holder still joins; a second use is refused.
-        admit(&store, me, 3, &request(&t, 2), now, Duration::ZERO)
-            .await
-            .unwrap();
-        let err = admit(&store, me, 3, &request(&t, 3), now, Duration::ZERO)
-            .await
-            .unwrap_err();
+        admit_now(&store, &request(&t, 2)).await.unwrap();
+        let err = admit_now(&store, &request(&t, 3)).await.unwrap_err();
         assert!(err.to_string().contains("unknown"), "{err}");
         assert_eq!(store.members().await.unwrap().len(), 2);
     }
@@ -444,16 +445,7 @@ mod tests {
         let store = store_with_first_member().await;
         let now = OffsetDateTime::now_utc();
         let t = token(&store, 2, now - time::Duration::seconds(1)).await;
-        let err = admit(
-            &store,
-            Uuid::from_u128(1),
-            3,
-            &request(&t, 2),
-            now,
-            Duration::ZERO,
-        )
-        .await
-        .unwrap_err();
+        let err = admit_now(&store, &request(&t, 2)).await.unwrap_err();
         assert!(err.to_string().contains("expired"), "{err}");
         assert_eq!(store.get(&cluster::token_key(&t.id)).await.unwrap(), None);
         assert_eq!(store.members().await.unwrap().len(), 1);
@@ -462,22 +454,12 @@ mod tests {
     #[tokio::test]
     async fn a_registered_host_is_refused_before_its_token_is_burnt() {
         let store = store_with_first_member().await;
-        let now = OffsetDateTime::now_utc();
         let t = token(&store, 2, later()).await;
         store
             .put(&cluster::host_key(Uuid::from_u128(2)), b"{}".to_vec(), None)
             .await
             .unwrap();
-        let err = admit(
-            &store,
-            Uuid::from_u128(1),
-            3,
-            &request(&t, 2),
-            now,
-            Duration::ZERO,
-        )
-        .await
-        .unwrap_err();
+        let err = admit_now(&store, &request(&t, 2)).await.unwrap_err();
         assert!(matches!(err, AgentError::Conflict(_)), "{err}");
         assert!(
             store
@@ -491,17 +473,13 @@ mod tests {
     #[tokio::test]
     async fn abandoned_learners_are_removed_and_bad_requests_refused() {
         let store = store_with_first_member().await;
-        let me = Uuid::from_u128(1);
-        let now = OffsetDateTime::now_utc();
         // A learner whose joining key is gone: its host gave up.
         let stale = store
             .add_member("https://10.0.0.7:2380", true)
             .await
             .unwrap();
         let t = token(&store, 2, later()).await;
-        let a = admit(&store, me, 3, &request(&t, 2), now, Duration::ZERO)
-            .await
-            .unwrap();
+        let a = admit_now(&store, &request(&t, 2)).await.unwrap();
         assert_eq!(a.role, EtcdRole::Voter);
         let ids: Vec<u64> = store
             .members()
@@ -514,18 +492,14 @@ mod tests {
         // A learner still joining holds up a second voter join; out of
         // patience, it is told so.
         let t3 = token(&store, 3, later()).await;
-        let err = admit(&store, me, 3, &request(&t3, 3), now, Duration::ZERO)
-            .await
-            .unwrap_err();
+        let err = admit_now(&store, &request(&t3, 3)).await.unwrap_err();
         assert!(err.to_string().contains("try again"), "{err}");
 
         let t4 = token(&store, 4, later()).await;
         let mut bad = request(&t4, 4);
         bad.etcd_peer_url = "http://10.0.0.4:2380".into();
         bad.api_address = "hv4".into();
-        let err = admit(&store, me, 3, &bad, now, Duration::ZERO)
-            .await
-            .unwrap_err();
+        let err = admit_now(&store, &bad).await.unwrap_err();
         assert!(matches!(err, AgentError::Invalid(_)), "{err}");
         assert!(err.to_string().contains("etcd_peer_url"), "{err}");
         assert!(

@@ -458,12 +458,12 @@ impl ClusterService {
         ),
         AgentError,
     > {
-        let entries = store.list(cluster::ROOT).await.map_err(etcd_error)?;
+        let entries = store.list(cluster::MEMBERS).await.map_err(etcd_error)?;
         let mut hosts: Vec<HostRecord> = Vec::new();
         let mut alive = BTreeMap::new();
         let mut seen = BTreeMap::new();
         for entry in &entries {
-            let Some(rest) = entry.key.strip_prefix(cluster::ROOT) else {
+            let Some(rest) = entry.key.strip_prefix(cluster::MEMBERS) else {
                 continue;
             };
             let beat = |id: &str| {
