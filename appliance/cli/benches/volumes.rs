@@ -10,6 +10,7 @@
 
 use lqx_api::{CloneRequest, VolumeCreate, VolumeDeleteQuery};
 use lqx_test_support::AgentFixture;
+use lqx_test_support::bench::percentile;
 use lqx_test_support::ceph::CephFixture;
 use std::path::PathBuf;
 use std::process::Command;
@@ -17,11 +18,6 @@ use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 20;
 const SIZE: &str = "1GiB";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();

@@ -13,17 +13,13 @@ use lqx_ovsdb::{Client, ops};
 use lqx_test_support::ovsdb::{OVN_NB_SCHEMA, OvsdbFixture};
 use std::process::Command;
 use std::sync::Arc;
+use lqx_test_support::bench::percentile;
 use std::time::{Duration, Instant};
 
 const DB: &str = "OVN_Northbound";
 const CLIENT_INSERTS: usize = 1_000;
 const NBCTL_INSERTS: usize = 100;
 const LATENCY_SAMPLES: usize = 300;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 fn rate(name: &str, count: usize, elapsed: Duration) {
     println!(

@@ -5,6 +5,7 @@
 //! connecting, and kills the process by pid when dropped.
 
 mod agent;
+pub mod bench;
 mod bins;
 pub mod ceph;
 pub mod cluster;

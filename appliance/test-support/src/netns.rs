@@ -54,6 +54,20 @@ impl NetNs {
         ns
     }
 
+    /// Adds `addr`/32 to its loopback interface too: another host's
+    /// address inside the same namespace.
+    pub fn add_address(&self, addr: Ipv4Addr) {
+        ip(&[
+            "-n",
+            &self.name,
+            "addr",
+            "add",
+            &format!("{addr}/32"),
+            "dev",
+            "lo",
+        ]);
+    }
+
     /// Its name, for `ip netns exec`.
     pub fn name(&self) -> &str {
         &self.name
