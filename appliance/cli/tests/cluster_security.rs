@@ -24,8 +24,11 @@ use time::OffsetDateTime;
 /// Every (method, path) of the API, path parameters filled in.
 fn routes() -> Vec<(Method, String)> {
     let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json"))
-            .unwrap(),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/openapi.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     let mut routes = Vec::new();
@@ -74,8 +77,12 @@ fn admin_subject() -> Subject {
 fn cluster_authority(host: &ClusterHost) -> Authority {
     let raw = std::fs::read(host.agent.state_dir().join("pki.json")).unwrap();
     let pki: PkiState = lqx_core::document::decode(&raw).unwrap();
-    Authority::from_pem(&pki.authority.name, &pki.authority.cert_pem, &pki.authority.key_pem)
-        .unwrap()
+    Authority::from_pem(
+        &pki.authority.name,
+        &pki.authority.cert_pem,
+        &pki.authority.key_pem,
+    )
+    .unwrap()
 }
 
 /// What the cluster looks like: etcd's members, the member list, the
@@ -132,8 +139,8 @@ async fn refused_certificates_and_tokens() {
     let joiner = lqx_pki::tls::join_client_config(&config.fingerprint);
     let routes = routes();
     for (method, path) in &routes {
-        let body = matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-            .then(|| b"{}".to_vec());
+        let body =
+            matches!(*method, Method::POST | Method::PUT | Method::PATCH).then(|| b"{}".to_vec());
         for (what, tls) in &bad_clients {
             let client = Client::https(&h1.url(), Arc::clone(tls)).unwrap();
             match client.raw(method.clone(), path, body.clone()).await {
@@ -174,7 +181,10 @@ async fn refused_certificates_and_tokens() {
             "h3 kept etcd files after {why}"
         );
     };
-    assert_refused(h3.lqx(&["cluster", "join", &used]), "unknown to the cluster");
+    assert_refused(
+        h3.lqx(&["cluster", "join", &used]),
+        "unknown to the cluster",
+    );
     unchanged("a reused token");
 
     // An expired one: a record whose expiry has passed, still in the
@@ -200,7 +210,10 @@ async fn refused_certificates_and_tokens() {
     assert_refused(h3.lqx(&["cluster", "join", &stale.encode()]), "has expired");
     // The expired record is collected; nothing else moved.
     let after = snapshot(&h1);
-    assert!(!after.2.contains(&stale.id), "the expired token was collected");
+    assert!(
+        !after.2.contains(&stale.id),
+        "the expired token was collected"
+    );
     assert_eq!((&after.0, &after.1), (&with_stale.0, &with_stale.1));
     assert_eq!(joiner_state(&h3), h3_before);
 
@@ -223,7 +236,11 @@ async fn refused_certificates_and_tokens() {
         h3.lqx(&["cluster", "join", &forged.encode()]),
         "secret is wrong",
     );
-    assert_eq!(snapshot(&h1), before_real, "the real token survives a forgery");
+    assert_eq!(
+        snapshot(&h1),
+        before_real,
+        "the real token survives a forgery"
+    );
     assert_eq!(joiner_state(&h3), h3_before);
 
     // The real holder still joins with it.
