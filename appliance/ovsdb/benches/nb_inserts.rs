@@ -10,10 +10,10 @@
 use lqx_ovsdb::datum::Datum;
 use lqx_ovsdb::replica::column;
 use lqx_ovsdb::{Client, ops};
+use lqx_test_support::bench::percentile;
 use lqx_test_support::ovsdb::{OVN_NB_SCHEMA, OvsdbFixture};
 use std::process::Command;
 use std::sync::Arc;
-use lqx_test_support::bench::percentile;
 use std::time::{Duration, Instant};
 
 const DB: &str = "OVN_Northbound";
