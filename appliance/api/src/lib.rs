@@ -17,6 +17,7 @@ pub mod labels;
 pub mod network;
 pub mod ovn;
 pub mod ssh;
+pub mod vm;
 pub mod volume;
 
 pub use agent::{AgentInfo, AgentMode, RemoteApiInfo};
@@ -52,3 +53,8 @@ pub use volume::{
 
 /// Path prefix of every route of version 1 of the API.
 pub const API_PREFIX: &str = "/v1";
+pub use vm::{
+    BootDevice, CloudInit, Firmware, ForeignDomain, Pool, PoolCreate, PoolVolume, PoolVolumeCreate,
+    PoolVolumeRef, PoolVolumeResize, PowerIntent, ShutdownDone, ShutdownOutcome, ShutdownRequest, Vm,
+    VmCreate, VmDeleteQuery, VmDisk, VmList, VmNic, VmSpec, VmState, VmStatus, VolumeFormat,
+};

@@ -72,7 +72,13 @@ pub fn joining_key(member: u64) -> String {
 /// Every key a host owns in the store, deleted when it leaves or is
 /// removed.
 pub fn host_keys(id: Uuid) -> Vec<String> {
-    vec![host_key(id), alive_key(id), seen_key(id)]
+    vec![
+        host_key(id),
+        alive_key(id),
+        seen_key(id),
+        crate::vm::capacity_key(id),
+        crate::vm::foreign_key(id),
+    ]
 }
 
 /// `cluster.json`: the cluster this host belongs to, the cluster's
@@ -315,6 +321,55 @@ pub fn role_for_joiner(current_voters: usize, voters: u8) -> EtcdRole {
         EtcdRole::Voter
     } else {
         EtcdRole::Client
+    }
+}
+
+/// Everything under [`MEMBERS`], read at one revision: hosts, their live
+/// and last heartbeats, and what they offer VMs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MembersView {
+    /// The host records.
+    pub hosts: Vec<HostRecord>,
+    /// Live heartbeats by host.
+    pub alive: BTreeMap<Uuid, Heartbeat>,
+    /// Last heartbeats by host.
+    pub seen: BTreeMap<Uuid, Heartbeat>,
+    /// Capacities by host.
+    pub capacity: BTreeMap<Uuid, crate::vm::HostCapacity>,
+}
+
+impl MembersView {
+    /// Sorts `(key, value)` pairs read under [`MEMBERS`]; values that do
+    /// not parse are skipped (a newer agent's, or damaged).
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        fn by_id<T: serde::de::DeserializeOwned>(
+            map: &mut BTreeMap<Uuid, T>,
+            id: &str,
+            value: &[u8],
+        ) {
+            if let (Ok(id), Ok(v)) = (id.parse::<Uuid>(), serde_json::from_slice(value)) {
+                map.insert(id, v);
+            }
+        }
+        let mut view = Self::default();
+        for (key, value) in entries {
+            let Some(rest) = key.strip_prefix(MEMBERS) else {
+                continue;
+            };
+            match rest.split_once('/') {
+                Some(("hosts", _)) => view.hosts.extend(serde_json::from_slice(value).ok()),
+                Some(("alive", id)) => by_id(&mut view.alive, id, value),
+                Some(("seen", id)) => by_id(&mut view.seen, id, value),
+                Some(("capacity", id)) => by_id(&mut view.capacity, id, value),
+                _ => {}
+            }
+        }
+        view
+    }
+
+    /// The member list.
+    pub fn members(&self) -> Vec<Member> {
+        members(&self.hosts, &self.alive, &self.seen)
     }
 }
 

@@ -18,6 +18,8 @@
 //! - [`pki_state`]: the host's certificate authority and API certificate.
 //! - [`secrets`]: the admin password hash and the SSH window.
 //! - [`shadow`]: editing a password field of /etc/shadow text.
+//! - [`vm`]: VM specs, where a VM may run, and the VM records of the
+//!   cluster store.
 
 pub mod ceph;
 pub mod ceph_state;
@@ -33,3 +35,4 @@ pub mod ovn_state;
 pub mod pki_state;
 pub mod secrets;
 pub mod shadow;
+pub mod vm;

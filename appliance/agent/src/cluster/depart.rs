@@ -35,9 +35,9 @@ impl ClusterService {
             .as_ref()
             .map(|c| c.name.clone())
             .unwrap_or_default();
-        let (hosts, alive, seen) = Self::records(&store).await?;
-        let me = hosts.iter().find(|h| h.id == self.host_id).cloned();
-        let others = hosts.iter().filter(|h| h.id != self.host_id).count();
+        let view = Self::records(&store).await?;
+        let me = view.hosts.iter().find(|h| h.id == self.host_id).cloned();
+        let others = view.hosts.iter().filter(|h| h.id != self.host_id).count();
         if others == 0 {
             if !request.force {
                 return Err(AgentError::Conflict(format!(
@@ -47,7 +47,7 @@ impl ClusterService {
             }
             tracing::warn!(cluster = %name, "dissolving the cluster: its last member leaves");
         } else if let Some(me) = me {
-            let members = cluster::members(&hosts, &alive, &seen);
+            let members = view.members();
             // Stop heartbeating first: a heartbeat after the keys are gone
             // would be taken for a removal.
             if let Some(running) = &inner.running {
@@ -76,8 +76,8 @@ impl ClusterService {
         {
             let inner = self.inner.lock().await;
             let store = Self::running_store(&inner)?;
-            let (hosts, alive, seen) = Self::records(&store).await?;
-            let target = cluster::resolve_host(&hosts, name)
+            let view = Self::records(&store).await?;
+            let target = cluster::resolve_host(&view.hosts, name)
                 .map_err(AgentError::NotFound)?
                 .clone();
             if target.id == self.host_id {
@@ -87,7 +87,7 @@ impl ClusterService {
                         .into(),
                 ));
             }
-            let members = cluster::members(&hosts, &alive, &seen);
+            let members = view.members();
             self.depart(&inner, &target, &members, force).await?;
             tracing::info!(host = %target.id, hostname = %target.hostname, "removed a host from the cluster");
         }

@@ -27,13 +27,12 @@ use lqx_api::{
     ClusterConfig, ClusterInitRequest, ClusterStatus, EtcdRole, Member, MemberVersions,
     PeerJoinRequest, PeerJoinResponse, TokenCreated, TokenRequest,
 };
-use lqx_core::cluster::{self, ClusterState, Heartbeat, HostRecord, TokenRecord};
+use lqx_core::cluster::{self, ClusterState, HostRecord, TokenRecord};
 use lqx_core::cluster_token::{ID_BYTES, JoinToken, SECRET_BYTES, hex};
 use lqx_core::document::Document as _;
 use lqx_core::pki_state::{PkiState, StoredAuthority};
 use lqx_etcd::{Bootstrap, ClusterStore as _, EtcdStore, MemberProcess};
 use lqx_store::StateDir;
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -445,47 +444,30 @@ impl ClusterService {
         Ok((store, config))
     }
 
-    /// Every host record, with the live and last heartbeats, read at one
-    /// revision so that a host is never judged by another moment's
-    /// heartbeats.
-    async fn records(
-        store: &EtcdStore,
-    ) -> Result<
-        (
-            Vec<HostRecord>,
-            BTreeMap<Uuid, Heartbeat>,
-            BTreeMap<Uuid, Heartbeat>,
-        ),
-        AgentError,
-    > {
+    /// Every host record, with the live and last heartbeats and the
+    /// capacities, read at one revision so that a host is never judged by
+    /// another moment's heartbeats.
+    async fn records(store: &EtcdStore) -> Result<cluster::MembersView, AgentError> {
         let entries = store.list(cluster::MEMBERS).await.map_err(etcd_error)?;
-        let mut hosts: Vec<HostRecord> = Vec::new();
-        let mut alive = BTreeMap::new();
-        let mut seen = BTreeMap::new();
-        for entry in &entries {
-            let Some(rest) = entry.key.strip_prefix(cluster::MEMBERS) else {
-                continue;
-            };
-            let beat = |id: &str| {
-                let id = id.parse::<Uuid>().ok()?;
-                let beat: Heartbeat = serde_json::from_slice(&entry.value).ok()?;
-                Some((id, beat))
-            };
-            match rest.split_once('/') {
-                Some(("hosts", _)) => hosts.extend(serde_json::from_slice(&entry.value).ok()),
-                Some(("alive", id)) => alive.extend(beat(id)),
-                Some(("seen", id)) => seen.extend(beat(id)),
-                _ => {}
-            }
-        }
-        Ok((hosts, alive, seen))
+        Ok(cluster::MembersView::from_entries(
+            entries.iter().map(|e| (e.key.as_str(), e.value.as_slice())),
+        ))
+    }
+
+    /// The members, heartbeats and capacities (placement reads them).
+    pub async fn view(&self) -> Result<cluster::MembersView, AgentError> {
+        let store = Self::running_store(&*self.inner.lock().await)?;
+        Self::records(&store).await
+    }
+
+    /// The cluster store, when this host is a member and its client runs.
+    pub async fn store(&self) -> Result<EtcdStore, AgentError> {
+        Self::running_store(&*self.inner.lock().await)
     }
 
     /// The cluster's hosts with their state.
     pub async fn members(&self) -> Result<Vec<Member>, AgentError> {
-        let store = Self::running_store(&*self.inner.lock().await)?;
-        let (hosts, alive, seen) = Self::records(&store).await?;
-        Ok(cluster::members(&hosts, &alive, &seen))
+        Ok(self.view().await?.members())
     }
 
     /// Where a request for the member `name` (id or hostname) goes;
@@ -498,8 +480,8 @@ impl ClusterService {
             }
             Self::running_store(&inner)?
         };
-        let (hosts, _, _) = Self::records(&store).await?;
-        let host = cluster::resolve_host(&hosts, name).map_err(AgentError::NotFound)?;
+        let view = Self::records(&store).await?;
+        let host = cluster::resolve_host(&view.hosts, name).map_err(AgentError::NotFound)?;
         if host.id == self.host_id {
             return Ok(Some(Located::Here));
         }
