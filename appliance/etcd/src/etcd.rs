@@ -299,6 +299,21 @@ impl ClusterStore for EtcdStore {
         })
     }
 
+    fn create_many(&self, puts: Vec<Put>) -> BoxFuture<'_, Result<bool, EtcdError>> {
+        self.call("create keys", move |mut c| {
+            let absent: Vec<Compare> = puts
+                .iter()
+                .map(|p| Compare::version(p.key.clone(), CompareOp::Equal, 0))
+                .collect();
+            let ops: Vec<TxnOp> = puts
+                .iter()
+                .map(|p| TxnOp::put(p.key.clone(), p.value.clone(), put_options(p.lease)))
+                .collect();
+            let txn = Txn::new().when(absent).and_then(ops);
+            async move { Ok(c.txn(txn).await?.succeeded()) }
+        })
+    }
+
     fn delete_many(&self, keys: Vec<String>) -> BoxFuture<'_, Result<(), EtcdError>> {
         self.call("delete keys", move |mut c| {
             let ops: Vec<TxnOp> = keys

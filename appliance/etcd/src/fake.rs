@@ -185,6 +185,21 @@ impl ClusterStore for FakeStore {
         })
     }
 
+    fn create_many(&self, puts: Vec<Put>) -> BoxFuture<'_, Result<bool, EtcdError>> {
+        self.with("create keys", move |s| {
+            if puts.iter().any(|p| s.keys.contains_key(&p.key)) {
+                return Ok(false);
+            }
+            for p in &puts {
+                check_lease(s, p.lease)?;
+            }
+            for p in puts {
+                s.keys.insert(p.key, (p.value, p.lease));
+            }
+            Ok(true)
+        })
+    }
+
     fn delete_many(&self, keys: Vec<String>) -> BoxFuture<'_, Result<(), EtcdError>> {
         self.with("delete keys", move |s| {
             for key in keys {

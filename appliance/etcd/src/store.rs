@@ -91,6 +91,9 @@ pub trait ClusterStore: Send + Sync {
         guard: &'a str,
         puts: Vec<Put>,
     ) -> BoxFuture<'a, Result<bool, EtcdError>>;
+    /// Writes every one of `puts` in one transaction only if none of their
+    /// keys exists; whether they did not.
+    fn create_many(&self, puts: Vec<Put>) -> BoxFuture<'_, Result<bool, EtcdError>>;
     /// Deletes every one of `keys` in one transaction.
     fn delete_many(&self, keys: Vec<String>) -> BoxFuture<'_, Result<(), EtcdError>>;
     /// Grants a lease of `ttl`.

@@ -205,6 +205,17 @@ async fn grow_lose_restart_and_shrink_a_cluster() {
         .await
         .unwrap();
     assert!(first.list("/t/g").await.unwrap().is_empty());
+    // Several keys created together, or none when one exists.
+    assert!(first.create_many(puts(b"3")).await.unwrap());
+    assert!(!first.create_many(puts(b"4")).await.unwrap());
+    assert_eq!(
+        first.get("/t/g/a").await.unwrap().as_deref(),
+        Some(&b"3"[..])
+    );
+    first
+        .delete_many(vec!["/t/g/a".into(), "/t/g/b".into()])
+        .await
+        .unwrap();
 
     // Grow to three: the second member as a learner promoted once it has
     // caught up, the third as a voter straight away.
