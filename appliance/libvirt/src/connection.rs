@@ -36,7 +36,7 @@ impl std::fmt::Display for DomainName {
 /// safely between threads (libvirt serialises calls on it).
 #[derive(Debug)]
 pub struct Libvirt {
-    conn: Connect,
+    pub(crate) conn: Connect,
     uri: String,
 }
 
@@ -61,6 +61,12 @@ impl Libvirt {
     /// The URI this connection was opened with.
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// Whether the daemon is still at the other end (a restarted libvirtd
+    /// leaves a dead connection behind).
+    pub fn is_alive(&self) -> bool {
+        self.conn.is_alive().unwrap_or(false)
     }
 
     /// Defines (or redefines) a persistent domain from its XML; returns
@@ -105,7 +111,7 @@ impl Libvirt {
         domain.is_active().map_err(domain_err("inspecting", name))
     }
 
-    fn domain(&self, name: &DomainName) -> Result<Domain, LibvirtError> {
+    pub(crate) fn domain(&self, name: &DomainName) -> Result<Domain, LibvirtError> {
         if name.0.contains('\0') {
             return Err(LibvirtError::DomainNotFound(name.0.clone()));
         }
@@ -210,7 +216,10 @@ fn secret_err(action: &'static str, uuid: Uuid) -> impl FnOnce(VirtError) -> Lib
     }
 }
 
-fn domain_err(action: &'static str, name: &DomainName) -> impl FnOnce(VirtError) -> LibvirtError {
+pub(crate) fn domain_err(
+    action: &'static str,
+    name: &DomainName,
+) -> impl FnOnce(VirtError) -> LibvirtError {
     let name = name.0.clone();
     move |source| LibvirtError::Domain {
         action,

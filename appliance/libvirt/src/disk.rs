@@ -114,6 +114,12 @@ impl RbdDisk {
     /// still honours guest flushes); `discard='unmap'` passes the guest's
     /// TRIM through so deleted blocks are freed in the pool.
     pub fn to_xml(&self) -> String {
+        self.render(None)
+    }
+
+    /// [`RbdDisk::to_xml`], with the `<boot order='N'/>` a VM's boot
+    /// order gives its first disk.
+    pub(crate) fn render(&self, boot_order: Option<u32>) -> String {
         let mut xml = String::new();
         xml.push_str("<disk type='network' device='disk'>\n");
         xml.push_str("  <driver name='qemu' type='raw' cache='writeback' discard='unmap'/>\n");
@@ -147,6 +153,9 @@ impl RbdDisk {
             "  <target dev='{}' bus='virtio'/>",
             escape(&self.target_dev)
         );
+        if let Some(order) = boot_order {
+            let _ = writeln!(xml, "  <boot order='{order}'/>");
+        }
         xml.push_str("</disk>\n");
         xml
     }
