@@ -117,6 +117,8 @@ pub struct AgentOptions {
     pub ceph: CephOptions,
     /// The host's etcd member.
     pub cluster: crate::cluster::ClusterOptions,
+    /// VMs.
+    pub vms: crate::vms::VmOptions,
 }
 
 /// How the Ceph client connects and where its key goes for QEMU.
@@ -193,6 +195,7 @@ pub struct Agent {
     ovn: Arc<crate::ovn::OvnService>,
     ceph: Arc<crate::ceph::CephService>,
     cluster: Arc<crate::cluster::ClusterService>,
+    vms: Arc<crate::vms::VmService>,
     store: Arc<StateDir>,
     remote: std::sync::OnceLock<Arc<crate::remote::RemoteTls>>,
     // Held across the whole read-modify-persist sequence so that writes
@@ -264,11 +267,21 @@ impl Agent {
             host.host_id,
             options.cluster.clone(),
         )?);
+        let vms = Arc::new(crate::vms::VmService::new(
+            host.host_id,
+            store.path(),
+            Arc::clone(&backends.probe),
+            Arc::clone(&cluster),
+            Arc::clone(&ceph),
+            Arc::clone(&backends.manager),
+            &options.vms,
+        ));
         Ok(Self {
             info,
             ovn,
             ceph,
             cluster,
+            vms,
             probe: backends.probe,
             manager: backends.manager,
             installer,
@@ -353,6 +366,11 @@ impl Agent {
     /// The cluster service.
     pub fn cluster(&self) -> &Arc<crate::cluster::ClusterService> {
         &self.cluster
+    }
+
+    /// The VMs of this host.
+    pub fn vms(&self) -> &Arc<crate::vms::VmService> {
+        &self.vms
     }
 
     /// The Ceph client service.

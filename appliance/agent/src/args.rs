@@ -70,10 +70,22 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub ceph_timeout: u64,
 
-    /// The libvirt daemon that receives the Ceph key as a secret for VM
-    /// disks. Default: qemu:///system in appliance mode, none otherwise.
+    /// The libvirt daemon that runs this host's VMs and receives the Ceph
+    /// key as a secret for their disks. Default: qemu:///system in
+    /// appliance mode, none otherwise (the host then runs no VMs).
     #[arg(long, value_name = "URI")]
     pub libvirt_uri: Option<String>,
+
+    /// Where VMs' files (cloud-init seeds, UEFI variables, serial
+    /// sockets) and local pools go by default. Default: /var/lib/lqx-vms in
+    /// appliance mode, STATE_DIR/vm-data otherwise.
+    #[arg(long, value_name = "DIR")]
+    pub vm_data_dir: Option<PathBuf>,
+
+    /// How QEMU runs VMs: kvm, tcg (emulation, where KVM does not work),
+    /// or auto (kvm when /dev/kvm opens).
+    #[arg(long, value_enum, default_value_t = AccelArg::Auto)]
+    pub vm_accel: AccelArg,
 
     /// The etcd binary that runs this host's member of the cluster store.
     #[arg(long, value_name = "PATH", default_value = "etcd")]
@@ -90,6 +102,27 @@ pub struct Args {
     /// Print the OpenAPI document of the API and exit.
     #[arg(long)]
     pub print_openapi: bool,
+}
+
+/// `--vm-accel`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AccelArg {
+    /// KVM when /dev/kvm opens, else TCG.
+    Auto,
+    /// KVM.
+    Kvm,
+    /// TCG.
+    Tcg,
+}
+
+impl From<AccelArg> for crate::vms::AccelChoice {
+    fn from(arg: AccelArg) -> Self {
+        match arg {
+            AccelArg::Auto => Self::Auto,
+            AccelArg::Kvm => Self::Kvm,
+            AccelArg::Tcg => Self::Tcg,
+        }
+    }
 }
 
 /// `--mode`.

@@ -172,6 +172,11 @@ impl CephService {
         })
     }
 
+    /// The membership as persisted, without asking the cluster.
+    pub async fn config(&self) -> Option<CephConfig> {
+        self.state.lock().await.config.clone()
+    }
+
     /// The membership and what the cluster says now.
     pub async fn status(&self) -> CephStatus {
         let config = self.state.lock().await.config.clone();

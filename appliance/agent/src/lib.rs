@@ -11,6 +11,8 @@
 //! - [`journal`]: a unit's newest journal lines.
 //! - [`ceph`]: this host as a client of a Ceph cluster.
 //! - [`ovn`]: this host as an OVN chassis.
+//! - [`cluster`]: the cluster of hosts.
+//! - [`vms`]: the VMs placed on this host.
 //! - [`remote`]: the remote API (HTTPS, mutual TLS) and its certificates.
 //! - [`socket`]: the local API socket.
 //! - [`logging`]: journald or stderr.
@@ -29,6 +31,7 @@ pub mod ovn;
 pub mod remote;
 pub mod socket;
 pub mod ssh;
+pub mod vms;
 
 use anyhow::Context as _;
 use lqx_api::{AgentInfo, AgentMode};
@@ -107,6 +110,19 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
             peer_port: args.etcd_peer_port,
             ..Default::default()
         },
+        vms: vms::VmOptions {
+            libvirt_uri: args
+                .libvirt_uri
+                .clone()
+                .or_else(|| appliance.then(|| "qemu:///system".to_owned())),
+            manage_units: appliance,
+            accel: args.vm_accel.into(),
+            data_dir: args
+                .vm_data_dir
+                .clone()
+                .or_else(|| appliance.then(|| "/var/lib/lqx-vms".into())),
+            ..Default::default()
+        },
     };
     let installer = installer::Installer::new(
         lqx_install::disks::DiskSources {
@@ -139,6 +155,7 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
     }
     // After the remote API: a member's start may replace its authority.
     agent.cluster().resume().await;
+    agent.vms().spawn();
     let service = router.into_make_service_with_connect_info::<api::peer::Peer>();
     let server = tokio::spawn(
         axum::serve(listener, service)

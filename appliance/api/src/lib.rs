@@ -55,6 +55,6 @@ pub use volume::{
 pub const API_PREFIX: &str = "/v1";
 pub use vm::{
     BootDevice, CloudInit, Firmware, ForeignDomain, Pool, PoolCreate, PoolVolume, PoolVolumeCreate,
-    PoolVolumeRef, PoolVolumeResize, PowerIntent, ShutdownDone, ShutdownOutcome, ShutdownRequest, Vm,
-    VmCreate, VmDeleteQuery, VmDisk, VmList, VmNic, VmSpec, VmState, VmStatus, VolumeFormat,
+    PoolVolumeRef, PoolVolumeResize, PowerIntent, ShutdownDone, ShutdownOutcome, ShutdownRequest,
+    Vm, VmCreate, VmDeleteQuery, VmDisk, VmList, VmNic, VmSpec, VmState, VmStatus, VolumeFormat,
 };

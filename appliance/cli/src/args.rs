@@ -95,6 +95,18 @@ pub enum Command {
         #[command(subcommand)]
         command: ClusterCommand,
     },
+    /// Virtual machines of the cluster.
+    Vm {
+        /// What to do.
+        #[command(subcommand)]
+        command: VmCommand,
+    },
+    /// This host's local storage pools (qcow2 disks, ISO images).
+    Pool {
+        /// What to do.
+        #[command(subcommand)]
+        command: PoolCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -434,5 +446,176 @@ pub enum InstallCommand {
         /// The disk's name again, to confirm that its contents are lost.
         #[arg(long, value_name = "DISK")]
         confirm: String,
+    },
+}
+
+/// `lqx vm ...`. VMs are named by name or id.
+#[derive(Debug, Subcommand)]
+pub enum VmCommand {
+    /// Creates a VM and starts it (unless --no-start). Placed on the host
+    /// the global --host names, or on the ready host with the most free
+    /// memory that reaches its disks, pools and bridges.
+    Create {
+        /// Its name: a-z, 0-9 and '-'.
+        name: String,
+        /// Virtual CPUs.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        cpus: u16,
+        /// Memory, e.g. 512MiB, 2GiB.
+        #[arg(long, value_name = "SIZE", default_value = "1GiB")]
+        memory: String,
+        /// A disk, in boot order: rbd:POOL/IMAGE (Ceph) or local:POOL/VOLUME
+        /// (a local pool of its host). Repeat for more.
+        #[arg(long = "disk", value_name = "SPEC")]
+        disks: Vec<String>,
+        /// An ISO image of a local pool in its CD-ROM drive: POOL/VOLUME.
+        #[arg(long, value_name = "POOL/VOLUME")]
+        cdrom: Option<String>,
+        /// A NIC: bridge=BRIDGE[,mac=MAC]. Repeat for more.
+        #[arg(long = "nic", value_name = "SPEC")]
+        nics: Vec<String>,
+        /// cloud-init user-data (#cloud-config YAML or a script).
+        #[arg(long, value_name = "FILE")]
+        cloud_init_user_data: Option<PathBuf>,
+        /// cloud-init meta-data (YAML); default: its id and name.
+        #[arg(long, value_name = "FILE", requires = "cloud_init_user_data")]
+        cloud_init_meta_data: Option<PathBuf>,
+        /// cloud-init network-config (YAML, version 1 or 2).
+        #[arg(long, value_name = "FILE", requires = "cloud_init_user_data")]
+        cloud_init_network_config: Option<PathBuf>,
+        /// Boot order, e.g. cdrom,disk; default disk, cdrom, network.
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        boot: Vec<String>,
+        /// Boot with UEFI (OVMF) instead of BIOS.
+        #[arg(long)]
+        uefi: bool,
+        /// Define it without starting it.
+        #[arg(long)]
+        no_start: bool,
+    },
+    /// The cluster's VMs, and domains on the hosts that no VM owns.
+    List,
+    /// A VM.
+    Show {
+        /// The VM.
+        vm: String,
+    },
+    /// Starts a VM.
+    Start {
+        /// The VM.
+        vm: String,
+    },
+    /// Stops a VM at once (like pulling its power cord).
+    Stop {
+        /// The VM.
+        vm: String,
+    },
+    /// Asks a VM's guest to power off; stops it after the timeout.
+    Shutdown {
+        /// The VM.
+        vm: String,
+        /// Seconds to wait before stopping it forcibly (1 to 3600).
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Asks a VM's guest to reboot.
+    Reboot {
+        /// The VM.
+        vm: String,
+    },
+    /// Deletes a VM.
+    Delete {
+        /// The VM.
+        vm: String,
+        /// Even when it runs (it is stopped first).
+        #[arg(long)]
+        force: bool,
+        /// Also delete its disks.
+        #[arg(long)]
+        disks: bool,
+    },
+    /// Attaches to a VM's serial console (Ctrl-] leaves).
+    Console {
+        /// The VM.
+        vm: String,
+    },
+    /// Inserts an ISO image of a local pool of the VM's host.
+    AttachIso {
+        /// The VM.
+        vm: String,
+        /// POOL/VOLUME.
+        iso: String,
+    },
+    /// Empties a VM's CD-ROM drive.
+    DetachIso {
+        /// The VM.
+        vm: String,
+    },
+}
+
+/// `lqx pool ...`: this host's (or, with --host, another member's) pools.
+#[derive(Debug, Subcommand)]
+pub enum PoolCommand {
+    /// Creates a pool: a directory libvirt manages.
+    Create {
+        /// Its name: a-z, 0-9 and '-'.
+        name: String,
+        /// Its directory; default under the agent's VM data directory.
+        #[arg(long, value_name = "DIR")]
+        path: Option<String>,
+    },
+    /// The pools.
+    List,
+    /// A pool and its volumes.
+    Show {
+        /// The pool.
+        pool: String,
+    },
+    /// Removes a pool from libvirt (its files stay).
+    Delete {
+        /// The pool.
+        pool: String,
+    },
+    /// The volumes of a pool.
+    Volume {
+        /// What to do.
+        #[command(subcommand)]
+        command: PoolVolumeCommand,
+    },
+}
+
+/// `lqx pool volume ...`.
+#[derive(Debug, Subcommand)]
+pub enum PoolVolumeCommand {
+    /// Creates an empty disk.
+    Create {
+        /// POOL/NAME.
+        spec: String,
+        /// Its size, e.g. 20GiB.
+        #[arg(long, value_name = "SIZE")]
+        size: String,
+        /// A raw image instead of qcow2.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Grows a disk.
+    Resize {
+        /// POOL/NAME.
+        spec: String,
+        /// The new size.
+        #[arg(long, value_name = "SIZE")]
+        size: String,
+    },
+    /// Deletes a volume.
+    Delete {
+        /// POOL/NAME.
+        spec: String,
+    },
+    /// Uploads a file (an ISO image) as a new volume.
+    Upload {
+        /// POOL/NAME.
+        spec: String,
+        /// The file.
+        file: PathBuf,
     },
 }

@@ -2,6 +2,7 @@
 
 mod args;
 mod render;
+mod vm;
 
 use args::{
     Args, CephCommand, ClusterCommand, Command, EncapArg, HostCommand, InstallCommand,
@@ -253,6 +254,10 @@ async fn run(args: Args) -> Result<(), ClientError> {
                 show(args.json, &left, |m| render::members(m))
             }
         },
+        Command::Vm { command } => {
+            vm::vm(&client, command, args.target_host.clone(), args.json).await?
+        }
+        Command::Pool { command } => vm::pool(&client, command, args.json).await?,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
     Ok(())
@@ -380,7 +385,7 @@ async fn volume(client: &Client, command: VolumeCommand, json: bool) -> Result<(
 }
 
 /// A bad argument, said before the agent is asked anything.
-fn invalid(message: String) -> ClientError {
+pub(crate) fn invalid(message: String) -> ClientError {
     ClientError::Api {
         status: 422,
         code: ErrorCode::InvalidValue,
@@ -388,7 +393,7 @@ fn invalid(message: String) -> ClientError {
     }
 }
 
-fn parse_size(s: &str) -> Result<u64, ClientError> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, ClientError> {
     lqx_core::ceph::parse_size(s).map_err(|e| invalid(format!("--size: {e}")))
 }
 
@@ -446,7 +451,7 @@ fn read_config(path: &std::path::Path) -> Result<NetworkConfig, ClientError> {
 }
 
 /// Prints `value` as JSON, or as `render` writes it for people.
-fn show<T: Serialize>(json: bool, value: &T, render: impl Fn(&T) -> String) {
+pub(crate) fn show<T: Serialize>(json: bool, value: &T, render: impl Fn(&T) -> String) {
     if json {
         print_json(value);
     } else {
@@ -454,7 +459,7 @@ fn show<T: Serialize>(json: bool, value: &T, render: impl Fn(&T) -> String) {
     }
 }
 
-fn print_json<T: Serialize>(value: &T) {
+pub(crate) fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => println!("{text}"),
         Err(e) => eprintln!("lqx: cannot encode JSON: {e}"),

@@ -643,6 +643,239 @@ pub fn members(members: &[lqx_api::Member]) -> String {
     table(&["HOST", "ADDRESS", "ETCD", "STATE", "SINCE", "ID"], &rows)
 }
 
+/// The rows `key value` of a record, aligned.
+fn rows(rows: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (name, value) in rows {
+        let _ = writeln!(out, "{name:<16}{value}");
+    }
+    out
+}
+
+fn vm_state(vm: &lqx_api::Vm) -> String {
+    match &vm.status {
+        Some(s) => format!("{:?}", s.state)
+            .to_lowercase()
+            .replace("shuttingdown", "shutting-down"),
+        None => "pending".into(),
+    }
+}
+
+fn disk_text(disk: &lqx_api::VmDisk) -> String {
+    match disk {
+        lqx_api::VmDisk::Rbd { pool, image } => format!("rbd:{pool}/{image}"),
+        lqx_api::VmDisk::Local { pool, volume } => format!("local:{pool}/{volume}"),
+    }
+}
+
+/// `lqx vm show` and what VM commands print.
+pub fn vm(vm: &lqx_api::Vm) -> String {
+    let spec = &vm.spec;
+    let status = vm.status.as_ref();
+    let mut out = rows(&[
+        ("VM", format!("{} ({})", spec.name, vm.id)),
+        ("State", vm_state(vm)),
+        (
+            "Since",
+            status
+                .map(|s| rfc3339(s.since))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Should run",
+            (vm.power == lqx_api::PowerIntent::Running).to_string(),
+        ),
+        ("Host", vm.host.to_string()),
+        ("CPUs", spec.vcpus.to_string()),
+        ("Memory", format!("{} MiB", spec.memory_mib)),
+        (
+            "Disks",
+            if spec.disks.is_empty() {
+                "-".into()
+            } else {
+                spec.disks
+                    .iter()
+                    .map(disk_text)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        (
+            "CD-ROM",
+            spec.cdrom
+                .as_ref()
+                .map(|c| format!("{}/{}", c.pool, c.volume))
+                .unwrap_or_else(|| "empty".into()),
+        ),
+        (
+            "NICs",
+            if spec.nics.is_empty() {
+                "-".into()
+            } else {
+                spec.nics
+                    .iter()
+                    .map(|n| match &n.mac {
+                        Some(mac) => format!("{} ({mac})", n.bridge),
+                        None => n.bridge.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        ("Firmware", format!("{:?}", spec.firmware).to_lowercase()),
+        (
+            "cloud-init",
+            if spec.cloud_init.is_some() {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
+        ),
+        (
+            "Addresses",
+            status
+                .map(|s| {
+                    s.addresses
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "VNC",
+            status
+                .and_then(|s| s.vnc_port)
+                .map(|p| format!("port {p} on its host (lqx vm console is the serial console)"))
+                .unwrap_or_else(|| "-".into()),
+        ),
+    ]);
+    if let Some(message) = status.and_then(|s| s.message.as_ref()) {
+        let _ = writeln!(out, "{:<16}{message}", "Problem");
+    }
+    out
+}
+
+/// `lqx vm list`.
+pub fn vms(list: &lqx_api::VmList) -> String {
+    let rows: Vec<[String; 6]> = list
+        .vms
+        .iter()
+        .map(|vm| {
+            [
+                vm.spec.name.clone(),
+                vm_state(vm),
+                vm.spec.vcpus.to_string(),
+                format!("{} MiB", vm.spec.memory_mib),
+                vm.host.to_string(),
+                vm.status
+                    .as_ref()
+                    .map(|s| {
+                        s.addresses
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &["NAME", "STATE", "CPUS", "MEMORY", "HOST", "ADDRESSES"],
+        &rows,
+    );
+    if !list.foreign.is_empty() {
+        let foreign: Vec<[String; 3]> = list
+            .foreign
+            .iter()
+            .map(|d| {
+                [
+                    d.name.clone(),
+                    if d.running { "running" } else { "off" }.into(),
+                    d.host.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str("\nDomains no VM of the cluster owns (left alone):\n");
+        out.push_str(&table(&["DOMAIN", "STATE", "HOST"], &foreign));
+    }
+    out
+}
+
+/// `lqx vm shutdown`.
+pub fn shutdown(done: &lqx_api::ShutdownDone) -> String {
+    let how = match done.outcome {
+        lqx_api::ShutdownOutcome::Clean => "the guest powered off",
+        lqx_api::ShutdownOutcome::Forced => "the guest did not power off in time; stopped forcibly",
+        lqx_api::ShutdownOutcome::AlreadyStopped => "it was not running",
+    };
+    format!("{}: {how}\n", done.vm.spec.name)
+}
+
+/// A pool volume.
+pub fn pool_volume(v: &lqx_api::PoolVolume) -> String {
+    rows(&[
+        ("Volume", v.name.clone()),
+        ("Format", format!("{:?}", v.format).to_lowercase()),
+        ("Size", bytes(v.capacity_bytes)),
+        ("On disk", bytes(v.allocation_bytes)),
+    ])
+}
+
+/// `lqx pool show`.
+pub fn pool(p: &lqx_api::Pool) -> String {
+    let mut out = rows(&[
+        ("Pool", p.name.clone()),
+        ("Path", p.path.clone()),
+        (
+            "Free",
+            format!(
+                "{} of {}",
+                bytes(p.available_bytes),
+                bytes(p.capacity_bytes)
+            ),
+        ),
+    ]);
+    if !p.volumes.is_empty() {
+        let volumes: Vec<[String; 4]> = p
+            .volumes
+            .iter()
+            .map(|v| {
+                [
+                    v.name.clone(),
+                    format!("{:?}", v.format).to_lowercase(),
+                    bytes(v.capacity_bytes),
+                    bytes(v.allocation_bytes),
+                ]
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&table(&["VOLUME", "FORMAT", "SIZE", "ON DISK"], &volumes));
+    }
+    out
+}
+
+/// `lqx pool list`.
+pub fn pools(pools: &[lqx_api::Pool]) -> String {
+    let rows: Vec<[String; 4]> = pools
+        .iter()
+        .map(|p| {
+            [
+                p.name.clone(),
+                p.path.clone(),
+                p.volumes.len().to_string(),
+                bytes(p.available_bytes),
+            ]
+        })
+        .collect();
+    table(&["POOL", "PATH", "VOLUMES", "FREE"], &rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

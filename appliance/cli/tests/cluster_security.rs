@@ -37,7 +37,10 @@ fn routes() -> Vec<(Method, String)> {
             .replace("{pool}", "rbd")
             .replace("{name}", "vol")
             .replace("{snapshot}", "snap")
-            .replace("{host}", "some-host");
+            .replace("{host}", "some-host")
+            .replace("{vm}", "some-vm")
+            .replace("{volume}", "some-volume");
+        assert!(!path.contains('{'), "a path parameter left in {path}");
         for method in item.as_object().unwrap().keys() {
             routes.push((method.to_uppercase().parse().unwrap(), path.clone()));
         }

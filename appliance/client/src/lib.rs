@@ -21,6 +21,10 @@ use lqx_api::{
     ClusterInitRequest, ClusterStatus, JoinRequest, LeaveRequest, Member, TokenCreated,
     TokenRequest,
 };
+use lqx_api::{
+    Pool, PoolCreate, PoolVolume, PoolVolumeCreate, PoolVolumeRef, PoolVolumeResize, ShutdownDone,
+    ShutdownRequest, Vm, VmCreate, VmDeleteQuery, VmList,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io;
@@ -156,7 +160,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 /// Any byte stream hyper can run a connection over.
-trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
 
 impl Client {
@@ -371,6 +375,208 @@ impl Client {
     pub async fn members(&self) -> Result<Vec<Member>, ClientError> {
         self.call(Method::GET, "/v1/cluster/members", None::<&()>)
             .await
+    }
+
+    /// `GET /v1/vms`.
+    pub async fn vms(&self) -> Result<VmList, ClientError> {
+        self.call(Method::GET, "/v1/vms", None::<&()>).await
+    }
+
+    /// `POST /v1/vms`.
+    pub async fn create_vm(&self, request: &VmCreate) -> Result<Vm, ClientError> {
+        self.call(Method::POST, "/v1/vms", Some(request)).await
+    }
+
+    /// `GET /v1/vms/{vm}`.
+    pub async fn vm(&self, vm: &str) -> Result<Vm, ClientError> {
+        let path = format!("/v1/vms/{}", percent_encode(vm));
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/vms/{vm}/{action}` for `start`, `stop` and `reboot`.
+    pub async fn vm_action(&self, vm: &str, action: &str) -> Result<Vm, ClientError> {
+        let path = format!("/v1/vms/{}/{action}", percent_encode(vm));
+        self.call(Method::POST, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/vms/{vm}/shutdown`.
+    pub async fn shutdown_vm(
+        &self,
+        vm: &str,
+        request: &ShutdownRequest,
+    ) -> Result<ShutdownDone, ClientError> {
+        let path = format!("/v1/vms/{}/shutdown", percent_encode(vm));
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    /// `DELETE /v1/vms/{vm}`.
+    pub async fn delete_vm(&self, vm: &str, how: VmDeleteQuery) -> Result<(), ClientError> {
+        let path = format!(
+            "/v1/vms/{}?force={}&disks={}",
+            percent_encode(vm),
+            how.force,
+            how.disks
+        );
+        self.call_empty(Method::DELETE, &path, None::<&()>).await
+    }
+
+    /// `PUT /v1/vms/{vm}/cdrom`, or `DELETE` with `None`.
+    pub async fn set_cdrom(
+        &self,
+        vm: &str,
+        iso: Option<&PoolVolumeRef>,
+    ) -> Result<Vm, ClientError> {
+        let path = format!("/v1/vms/{}/cdrom", percent_encode(vm));
+        match iso {
+            Some(iso) => self.call(Method::PUT, &path, Some(iso)).await,
+            None => self.call(Method::DELETE, &path, None::<&()>).await,
+        }
+    }
+
+    /// `GET /v1/pools`.
+    pub async fn pools(&self) -> Result<Vec<Pool>, ClientError> {
+        self.call(Method::GET, "/v1/pools", None::<&()>).await
+    }
+
+    /// `POST /v1/pools`.
+    pub async fn create_pool(&self, request: &PoolCreate) -> Result<Pool, ClientError> {
+        self.call(Method::POST, "/v1/pools", Some(request)).await
+    }
+
+    /// `GET /v1/pools/{pool}`.
+    pub async fn pool(&self, pool: &str) -> Result<Pool, ClientError> {
+        let path = format!("/v1/pools/{}", percent_encode(pool));
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `DELETE /v1/pools/{pool}`.
+    pub async fn delete_pool(&self, pool: &str) -> Result<(), ClientError> {
+        let path = format!("/v1/pools/{}", percent_encode(pool));
+        self.call_empty(Method::DELETE, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/pools/{pool}/volumes`.
+    pub async fn create_pool_volume(
+        &self,
+        pool: &str,
+        request: &PoolVolumeCreate,
+    ) -> Result<PoolVolume, ClientError> {
+        let path = format!("/v1/pools/{}/volumes", percent_encode(pool));
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    /// `POST /v1/pools/{pool}/volumes/{volume}/resize`.
+    pub async fn resize_pool_volume(
+        &self,
+        pool: &str,
+        volume: &str,
+        size_bytes: u64,
+    ) -> Result<PoolVolume, ClientError> {
+        let path = format!("{}/resize", pool_volume_path(pool, volume));
+        self.call(Method::POST, &path, Some(&PoolVolumeResize { size_bytes }))
+            .await
+    }
+
+    /// `DELETE /v1/pools/{pool}/volumes/{volume}`.
+    pub async fn delete_pool_volume(&self, pool: &str, volume: &str) -> Result<(), ClientError> {
+        self.call_empty(Method::DELETE, &pool_volume_path(pool, volume), None::<&()>)
+            .await
+    }
+
+    /// `PUT /v1/pools/{pool}/volumes/{volume}/content`: uploads `file`,
+    /// streamed. Not bounded by this client's timeout: it takes as long as
+    /// the bytes take.
+    pub async fn upload_pool_volume(
+        &self,
+        pool: &str,
+        volume: &str,
+        file: &Path,
+    ) -> Result<PoolVolume, ClientError> {
+        use futures::StreamExt as _;
+        let opened = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| ClientError::Protocol {
+                status: 0,
+                detail: format!("cannot read {}: {e}", file.display()),
+            })?;
+        let length = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
+        let chunks = futures::stream::unfold(opened, |mut file| async move {
+            use tokio::io::AsyncReadExt as _;
+            let mut buf = vec![0u8; 1 << 20];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(hyper::body::Frame::data(Bytes::from(buf))), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        })
+        .boxed();
+        let body = http_body_util::StreamBody::new(chunks);
+        let stream = self.connect().await?;
+        let transport = |e: hyper::Error| ClientError::Transport(Box::new(e));
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(transport)?;
+        let driver = tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(Method::PUT)
+            .uri(format!("{}/content", pool_volume_path(pool, volume)))
+            .header(hyper::header::HOST, "lqxd")
+            .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
+            .header(hyper::header::CONTENT_LENGTH, length);
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| ClientError::Transport(Box::new(e)))?;
+        let response = sender.send_request(request).await.map_err(transport)?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(transport)?
+            .to_bytes();
+        driver.abort();
+        decode(status, &bytes)
+    }
+
+    /// Opens a WebSocket on `path` (a VM's `console` or `serial`).
+    pub async fn websocket(
+        &self,
+        path: &str,
+    ) -> Result<tokio_tungstenite::WebSocketStream<Box<dyn Stream>>, ClientError> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let stream = self.connect().await?;
+        let mut request = format!("ws://lqxd{path}")
+            .into_client_request()
+            .map_err(|e| ClientError::Transport(Box::new(e)))?;
+        for (name, value) in &self.headers {
+            let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::from_bytes(name.as_bytes()),
+                value.parse(),
+            ) else {
+                continue;
+            };
+            request.headers_mut().insert(name, value);
+        }
+        match tokio_tungstenite::client_async(request, stream).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let status = response.status();
+                let body = response.body().clone().unwrap_or_default();
+                Err(decode::<serde_json::Value>(status, &body).err().unwrap_or(
+                    ClientError::Protocol {
+                        status: status.as_u16(),
+                        detail: "the agent refused the WebSocket".into(),
+                    },
+                ))
+            }
+            Err(e) => Err(ClientError::Transport(Box::new(e))),
+        }
     }
 
     /// `GET /v1/volumes/{pool}`.
@@ -706,6 +912,14 @@ fn volume_path(pool: &str, name: &str) -> String {
         "/v1/volumes/{}/{}",
         percent_encode(pool),
         percent_encode(name)
+    )
+}
+
+fn pool_volume_path(pool: &str, volume: &str) -> String {
+    format!(
+        "/v1/pools/{}/volumes/{}",
+        percent_encode(pool),
+        percent_encode(volume)
     )
 }
 

@@ -12,8 +12,9 @@
 //!   offer VMs, read with the member list at one revision.
 
 use crate::cluster::MEMBERS;
-use lqx_api::{BootDevice, PowerIntent, VmDisk, VmSpec};
+use lqx_api::{BootDevice, ForeignDomain, PowerIntent, Vm, VmDisk, VmSpec, VmStatus};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -77,6 +78,98 @@ pub struct VmRecord {
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// Everything under [`VMS`], read at one revision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VmsView {
+    /// The records, by id.
+    pub records: BTreeMap<Uuid, VmRecord>,
+    /// The statuses, by VM id.
+    pub statuses: BTreeMap<Uuid, VmStatus>,
+    /// Foreign domains, by host.
+    pub foreign: BTreeMap<Uuid, Vec<ForeignDomain>>,
+}
+
+impl VmsView {
+    /// Sorts `(key, value)` pairs read under [`VMS`]; values that do not
+    /// parse are skipped.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let mut view = Self::default();
+        for (key, value) in entries {
+            let Some(rest) = key.strip_prefix(VMS) else {
+                continue;
+            };
+            let Some((kind, id)) = rest.split_once('/') else {
+                continue;
+            };
+            let Ok(id) = id.parse::<Uuid>() else {
+                continue;
+            };
+            match kind {
+                "specs" => {
+                    if let Ok(r) = serde_json::from_slice(value) {
+                        view.records.insert(id, r);
+                    }
+                }
+                "status" => {
+                    if let Ok(s) = serde_json::from_slice(value) {
+                        view.statuses.insert(id, s);
+                    }
+                }
+                "foreign" => {
+                    if let Ok(f) = serde_json::from_slice(value) {
+                        view.foreign.insert(id, f);
+                    }
+                }
+                _ => {}
+            }
+        }
+        view
+    }
+
+    /// The VM `name` names: its id, or its name.
+    pub fn find(&self, name: &str) -> Option<&VmRecord> {
+        match name.parse::<Uuid>() {
+            Ok(id) => self.records.get(&id),
+            Err(_) => self.records.values().find(|r| r.spec.name == name),
+        }
+    }
+
+    /// The VM as the API shows it.
+    pub fn vm(&self, record: &VmRecord) -> Vm {
+        Vm {
+            id: record.id,
+            spec: record.spec.clone(),
+            host: record.host,
+            power: record.power,
+            status: self.statuses.get(&record.id).cloned(),
+            created_at: record.created_at,
+        }
+    }
+
+    /// Every VM, by name.
+    pub fn vms(&self) -> Vec<Vm> {
+        let mut vms: Vec<Vm> = self.records.values().map(|r| self.vm(r)).collect();
+        vms.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+        vms
+    }
+
+    /// Memory (MiB) of the VMs placed on `host` that should run but are
+    /// not reported running.
+    pub fn promised_mib(&self, host: Uuid) -> u64 {
+        self.records
+            .values()
+            .filter(|r| r.host == host && r.power == PowerIntent::Running)
+            .filter(|r| {
+                !matches!(
+                    self.statuses.get(&r.id).map(|s| s.state),
+                    Some(lqx_api::VmState::Running | lqx_api::VmState::Paused)
+                )
+            })
+            .map(|r| r.spec.memory_mib)
+            .sum()
+    }
 }
 
 /// What a host offers VMs, as it reports every few seconds.
@@ -215,7 +308,10 @@ pub fn check_spec(spec: &VmSpec) -> Vec<String> {
     };
     push(check_vm_name(&spec.name));
     if !(1..=MAX_VCPUS).contains(&spec.vcpus) {
-        push(Err(format!("vcpus: {} is not 1 to {MAX_VCPUS}", spec.vcpus)));
+        push(Err(format!(
+            "vcpus: {} is not 1 to {MAX_VCPUS}",
+            spec.vcpus
+        )));
     }
     if !(MIN_MEMORY_MIB..=MAX_MEMORY_MIB).contains(&spec.memory_mib) {
         push(Err(format!(
@@ -342,7 +438,11 @@ fn unfit(spec: &VmSpec, candidate: &Candidate) -> Option<String> {
 /// Chooses the host for a VM: `wanted` if it can take it, or else the
 /// ready host with the most free memory that reaches the VM's disks,
 /// pools and bridges. The error says why each host cannot.
-pub fn place(spec: &VmSpec, candidates: &[Candidate], wanted: Option<Uuid>) -> Result<Uuid, String> {
+pub fn place(
+    spec: &VmSpec,
+    candidates: &[Candidate],
+    wanted: Option<Uuid>,
+) -> Result<Uuid, String> {
     if let Some(id) = wanted {
         let candidate = candidates
             .iter()
@@ -354,9 +454,9 @@ pub fn place(spec: &VmSpec, candidates: &[Candidate], wanted: Option<Uuid>) -> R
         };
     }
     let free = |c: &Candidate| {
-        c.capacity
-            .as_ref()
-            .map_or(0, |cap| cap.memory_available_mib.saturating_sub(c.promised_mib))
+        c.capacity.as_ref().map_or(0, |cap| {
+            cap.memory_available_mib.saturating_sub(c.promised_mib)
+        })
     };
     let mut reasons = Vec::new();
     let mut best: Option<&Candidate> = None;
@@ -463,7 +563,12 @@ mod tests {
     #[test]
     fn macs() {
         assert!(check_mac("52:54:00:ab:cd:ef").is_ok());
-        for bad in ["52:54:00:ab:cd", "zz:54:00:ab:cd:ef", "01:54:00:ab:cd:ef", ""] {
+        for bad in [
+            "52:54:00:ab:cd",
+            "zz:54:00:ab:cd:ef",
+            "01:54:00:ab:cd:ef",
+            "",
+        ] {
             assert!(check_mac(bad).is_err(), "{bad}");
         }
         let id = Uuid::from_u128(0x1234_5678);

@@ -31,14 +31,20 @@ impl ClusterHost {
         Self::start_through(Vec::new(), address).await
     }
 
+    /// Starts an agent on `address` with extra flags (`--libvirt-uri`, ...).
+    pub async fn start_with(address: &str, extra: &[&str]) -> Self {
+        Self::launch(Vec::new(), address, extra).await
+    }
+
     /// Starts an agent on `address` through `prefix` (`ip netns exec NS`).
     pub async fn start_through(prefix: Vec<String>, address: &str) -> Self {
-        let agent = AgentFixture::start_through(
-            prefix.clone(),
-            workspace_bin("lqxd"),
-            &["--address", address],
-        )
-        .await;
+        Self::launch(prefix, address, &[]).await
+    }
+
+    async fn launch(prefix: Vec<String>, address: &str, extra: &[&str]) -> Self {
+        let mut args = vec!["--address", address];
+        args.extend_from_slice(extra);
+        let agent = AgentFixture::start_through(prefix.clone(), workspace_bin("lqxd"), &args).await;
         let id = agent
             .client()
             .host()

@@ -33,6 +33,11 @@ pub async fn route(
     let Some(target) = request.headers().get(TARGET_HOST_HEADER) else {
         return Ok(next.run(request).await);
     };
+    // WebSockets (VM consoles) find the VM's host themselves and relay
+    // frames; a buffered forward cannot carry them.
+    if request.headers().contains_key(header::UPGRADE) {
+        return Ok(next.run(request).await);
+    }
     let target = target.to_str().map(|t| t.trim().to_owned()).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -81,6 +86,21 @@ async fn forward(
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    tracing::debug!(%id, %address, method = %parts.method, %path, %caller, "forwarding");
+    let body = (!bytes.is_empty()).then(|| bytes.to_vec());
+    send(agent, id, address, parts.method, &path, body).await
+}
+
+/// Sends a request to member `id` at `address` over mutual TLS with this
+/// host's certificate, marked as forwarded, and answers what it answers.
+pub async fn send(
+    agent: &Agent,
+    id: Uuid,
+    address: SocketAddr,
+    method: axum::http::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> Result<Response, ApiError> {
     let tls = agent.remote_client_tls()?;
     let unreachable = |why: String| {
         ApiError::new(
@@ -94,10 +114,8 @@ async fn forward(
         .with_timeout(FORWARD_TIMEOUT)
         .with_header(TARGET_HOST_HEADER, &id.to_string())
         .with_header(FORWARDED_BY_HEADER, &agent.host_id().await.to_string());
-    tracing::debug!(%id, %address, method = %parts.method, %path, %caller, "forwarding");
-    let body = (!bytes.is_empty()).then(|| bytes.to_vec());
     let (status, answer) = client
-        .raw(parts.method.clone(), &path, body)
+        .raw(method, path, body)
         .await
         .map_err(|e| unreachable(super::error::chain(&e)))?;
     let mut response = Response::new(Body::from(answer));

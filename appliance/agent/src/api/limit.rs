@@ -26,8 +26,20 @@ fn too_large() -> ApiError {
     )
 }
 
+/// Whether the request uploads a pool volume's contents, which streams
+/// to a file with its own limit.
+fn is_upload(request: &Request) -> bool {
+    let path = request.uri().path();
+    request.method() == axum::http::Method::PUT
+        && path.starts_with("/v1/pools/")
+        && path.ends_with("/content")
+}
+
 /// Middleware: refuses bodies whose `Content-Length` exceeds the limit.
 pub async fn refuse_oversized(request: Request, next: Next) -> Result<Response, ApiError> {
+    if is_upload(&request) {
+        return Ok(next.run(request).await);
+    }
     let length = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -14,6 +14,8 @@ mod limit;
 mod network;
 mod ovn;
 pub mod peer;
+mod pools;
+mod vms;
 mod volumes;
 
 use crate::agent::Agent;
@@ -51,7 +53,9 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "volumes", description = "RBD volumes, their snapshots and clones"),
         (name = "cluster", description = "The cluster of hosts: creating, joining and leaving it, join tokens, members. \
             Any request may name a member in the `lqx-host` header (host id, or hostname when unique): \
-            the host that receives it forwards it there over mutual TLS.")
+            the host that receives it forwards it there over mutual TLS."),
+        (name = "vms", description = "The cluster's virtual machines: any host answers, the VM's host acts"),
+        (name = "pools", description = "This host's local storage pools: qcow2 disks and ISO images")
     )
 )]
 struct ApiDoc;
@@ -95,6 +99,21 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cluster::post_leave))
         .routes(routes!(cluster::get_members))
         .routes(routes!(cluster::delete_member))
+        .routes(routes!(vms::list_vms, vms::create_vm))
+        .routes(routes!(vms::get_vm, vms::delete_vm))
+        .routes(routes!(vms::post_start))
+        .routes(routes!(vms::post_stop))
+        .routes(routes!(vms::post_shutdown))
+        .routes(routes!(vms::post_reboot))
+        .routes(routes!(vms::put_cdrom, vms::delete_cdrom))
+        .routes(routes!(vms::get_console))
+        .routes(routes!(vms::get_serial))
+        .routes(routes!(pools::list_pools, pools::create_pool))
+        .routes(routes!(pools::get_pool, pools::delete_pool))
+        .routes(routes!(pools::create_pool_volume))
+        .routes(routes!(pools::resize_pool_volume))
+        .routes(routes!(pools::delete_pool_volume))
+        .routes(routes!(pools::upload_pool_volume))
         .split_for_parts()
 }
 
@@ -351,6 +370,21 @@ mod tests {
                 "/v1/host/ssh",
                 "/v1/install",
                 "/v1/ovn/chassis",
+                "/v1/pools",
+                "/v1/pools/{pool}",
+                "/v1/pools/{pool}/volumes",
+                "/v1/pools/{pool}/volumes/{volume}",
+                "/v1/pools/{pool}/volumes/{volume}/content",
+                "/v1/pools/{pool}/volumes/{volume}/resize",
+                "/v1/vms",
+                "/v1/vms/{vm}",
+                "/v1/vms/{vm}/cdrom",
+                "/v1/vms/{vm}/console",
+                "/v1/vms/{vm}/reboot",
+                "/v1/vms/{vm}/serial",
+                "/v1/vms/{vm}/shutdown",
+                "/v1/vms/{vm}/start",
+                "/v1/vms/{vm}/stop",
                 "/v1/volumes/{pool}",
                 "/v1/volumes/{pool}/{name}",
                 "/v1/volumes/{pool}/{name}/resize",

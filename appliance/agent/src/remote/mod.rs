@@ -206,6 +206,8 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+        // VM consoles are WebSockets.
+        .with_upgrades()
         .await;
     if let Err(error) = served {
         tracing::debug!(client = %addr, %error, "remote API: connection ended with an error");
