@@ -163,8 +163,16 @@ async fn a_vm_created_consoled_shut_down_adopted_and_deleted() {
         "the RFB handshake"
     );
     drop(vnc);
-    // The serial console opens; a stopped VM has none.
+    // The serial console opens, and `lqx vm console` attaches to it (and
+    // leaves when its input ends); a stopped VM has none.
     client.websocket("/v1/vms/web-1/serial").await.unwrap();
+    let attached = host.lqx(&["vm", "console", "web-1"]);
+    assert!(attached.status.success(), "{}", text(&attached.stderr));
+    assert!(
+        text(&attached.stderr).contains("Connected to the serial console of web-1"),
+        "{}",
+        text(&attached.stderr)
+    );
 
     // A guest that ignores ACPI (SeaBIOS with nothing to boot): forced
     // off after the timeout.

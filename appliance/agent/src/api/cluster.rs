@@ -6,6 +6,7 @@ use super::json::ApiJson;
 use crate::agent::{Agent, AgentError};
 use crate::cluster::HostAddress;
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use lqx_api::{
     ClusterInitRequest, ClusterStatus, ErrorBody, JoinRequest, LeaveRequest, Member, RemoveQuery,
@@ -142,8 +143,9 @@ pub async fn post_leave(
 pub async fn delete_member(
     State(agent): State<Arc<Agent>>,
     Path(host): Path<String>,
-    Query(query): Query<RemoveQuery>,
+    query: Result<Query<RemoveQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Member>>, ApiError> {
+    let Query(query) = query.map_err(|e| AgentError::Invalid(e.body_text()))?;
     Ok(Json(agent.cluster().remove(&host, query.force).await?))
 }
 
