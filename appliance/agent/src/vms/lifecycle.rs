@@ -2,8 +2,8 @@
 //! VM's lock, changes the domain and the record together, and reports
 //! the new state at once.
 
-use super::VmService;
 use super::build::SEED_FILE;
+use super::{VmService, put_json};
 use crate::agent::AgentError;
 use lqx_api::{
     PoolVolumeRef, PowerIntent, ShutdownOutcome, Vm, VmDeleteQuery, VmDisk, VmSpec,
@@ -140,11 +140,7 @@ impl VmService {
 
     /// Writes `record` as the desired state.
     pub(super) async fn save(&self, record: &VmRecord) -> Result<(), AgentError> {
-        self.store()
-            .await?
-            .put(&vm::spec_key(record.id), json(record), None)
-            .await
-            .map_err(AgentError::Cluster)
+        put_json(&self.store().await?, &vm::spec_key(record.id), record).await
     }
 
     /// The domain's state; `None` when it is not defined.

@@ -27,6 +27,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Writes `value` as JSON under `key` (no lease).
+async fn put_json<T: serde::Serialize>(
+    store: &EtcdStore,
+    key: &str,
+    value: &T,
+) -> Result<(), AgentError> {
+    store
+        .put(key, serde_json::to_vec(value).unwrap_or_default(), None)
+        .await
+        .map_err(AgentError::Cluster)
+}
+
 /// The group Debian's libvirt runs QEMU as (qemu.conf's default).
 const QEMU_GROUP: &str = "libvirt-qemu";
 

@@ -9,11 +9,10 @@
 //! stopped or restarted by the reconciler: after a restart of lqxd its VMs
 //! are adopted as they are. Domains that no VM owns are left alone.
 
-use super::VmService;
+use super::{VmService, put_json};
 use crate::agent::AgentError;
 use lqx_api::{ForeignDomain, PowerIntent, Vm, VmState, VmStatus};
 use lqx_core::vm::{self, HostCapacity, VmRecord};
-use lqx_etcd::ClusterStore as _;
 use lqx_libvirt::{DomainInfo, DomainName, DomainState};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -107,15 +106,7 @@ impl VmService {
     /// Writes the VM's status now and answers the VM as the API shows it.
     pub(super) async fn report(&self, record: &VmRecord) -> Result<Vm, AgentError> {
         let status = self.observe(record, None).await;
-        self.store()
-            .await?
-            .put(
-                &vm::status_key(record.id),
-                serde_json::to_vec(&status).unwrap_or_default(),
-                None,
-            )
-            .await
-            .map_err(AgentError::Cluster)?;
+        put_json(&self.store().await?, &vm::status_key(record.id), &status).await?;
         Ok(Vm {
             id: record.id,
             spec: record.spec.clone(),
@@ -215,14 +206,7 @@ impl VmService {
                 )
             });
             if changed {
-                store
-                    .put(
-                        &vm::status_key(record.id),
-                        serde_json::to_vec(&status).unwrap_or_default(),
-                        None,
-                    )
-                    .await
-                    .map_err(AgentError::Cluster)?;
+                put_json(&store, &vm::status_key(record.id), &status).await?;
             }
         }
         let ours: Vec<uuid::Uuid> = mine.iter().map(|r| r.id).collect();
@@ -236,14 +220,7 @@ impl VmService {
             })
             .collect();
         if view.foreign.get(&self.host_id) != Some(&foreign) {
-            store
-                .put(
-                    &vm::foreign_key(self.host_id),
-                    serde_json::to_vec(&foreign).unwrap_or_default(),
-                    None,
-                )
-                .await
-                .map_err(AgentError::Cluster)?;
+            put_json(&store, &vm::foreign_key(self.host_id), &foreign).await?;
         }
         Ok(())
     }
@@ -301,14 +278,7 @@ impl VmService {
                 })
                 .unwrap_or_default(),
         };
-        if let Err(error) = store
-            .put(
-                &vm::capacity_key(self.host_id),
-                serde_json::to_vec(&capacity).unwrap_or_default(),
-                None,
-            )
-            .await
-        {
+        if let Err(error) = put_json(&store, &vm::capacity_key(self.host_id), &capacity).await {
             tracing::debug!(%error, "capacity not published");
         }
     }
