@@ -67,6 +67,22 @@ user = "+0"
 group = "+0"
 "#;
 
+/// `QEMU_CONF` with a VNC port range of this fixture's own: every
+/// libvirtd allocates from 5900 believing it alone on the machine, and
+/// fixtures running at once (tests in parallel, two hosts in one test)
+/// would hand QEMUs the same port.
+fn qemu_conf() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let slot =
+        (std::process::id().wrapping_mul(7) + NEXT.fetch_add(1, Ordering::Relaxed) * 131) % 500;
+    let min = 6000 + slot * 100;
+    format!(
+        "{QEMU_CONF}remote_display_port_min = {min}\nremote_display_port_max = {}\n",
+        min + 99
+    )
+}
+
 /// Runs as init of the new PID namespace: private mounts, then libvirtd as
 /// its child. `wait` returns when libvirtd exits, and meanwhile the shell
 /// reaps every orphan (QEMU) that is reparented to it. A missing mount
@@ -110,7 +126,7 @@ impl LibvirtdFixture {
             std::fs::create_dir_all(d.join(sub)).expect("fixture directories");
         }
         std::fs::write(d.join("etc/libvirtd.conf"), LIBVIRTD_CONF).expect("libvirtd.conf");
-        std::fs::write(d.join("etc/qemu.conf"), QEMU_CONF).expect("qemu.conf");
+        std::fs::write(d.join("etc/qemu.conf"), qemu_conf()).expect("qemu.conf");
         capabilities_cache::seed(&d.join("cache"));
 
         let out = std::fs::File::create(d.join("libvirtd.out")).expect("output file");
