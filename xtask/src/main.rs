@@ -8,6 +8,7 @@
 //! - `cargo xtask bench`: prints the benchmark figures.
 //! - `cargo xtask openapi`: regenerates docs/openapi.json.
 
+mod disk;
 mod image;
 mod packages;
 mod run;
@@ -62,6 +63,8 @@ fn test() -> Result<(), String> {
     image::setup_host()?;
     packages::ensure(packages::BUILD)?;
     packages::ensure(packages::TEST)?;
+    // Debug builds of every test binary, then a release build and the image.
+    disk::ensure_room("the test builds", 24);
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
         "clippy",
@@ -95,6 +98,7 @@ fn test() -> Result<(), String> {
         ])?;
     }
     // Then the appliance itself, booted.
+    disk::ensure_room("the image build", 8);
     image::build()?;
     image::test()
 }
