@@ -119,6 +119,8 @@ pub struct AgentOptions {
     pub cluster: crate::cluster::ClusterOptions,
     /// VMs.
     pub vms: crate::vms::VmOptions,
+    /// The virtual networks' northbound writer.
+    pub vnet: crate::vnet::VnetOptions,
 }
 
 /// How the Ceph client connects and where its key goes for QEMU.
@@ -196,6 +198,7 @@ pub struct Agent {
     ceph: Arc<crate::ceph::CephService>,
     cluster: Arc<crate::cluster::ClusterService>,
     vms: Arc<crate::vms::VmService>,
+    vnet: Arc<crate::vnet::VnetService>,
     store: Arc<StateDir>,
     remote: std::sync::OnceLock<Arc<crate::remote::RemoteTls>>,
     // Held across the whole read-modify-persist sequence so that writes
@@ -276,8 +279,14 @@ impl Agent {
             Arc::clone(&backends.manager),
             &options.vms,
         ));
+        let vnet = Arc::new(crate::vnet::VnetService::new(
+            host.host_id,
+            Arc::clone(&cluster),
+            options.vnet.clone(),
+        ));
         Ok(Self {
             info,
+            vnet,
             ovn,
             ceph,
             cluster,
@@ -361,6 +370,11 @@ impl Agent {
         };
         tokio::spawn(Arc::clone(&self.ovn).resume(hostname));
         tokio::spawn(Arc::clone(&self.ceph).resume());
+    }
+
+    /// The virtual network service.
+    pub fn vnet(&self) -> &Arc<crate::vnet::VnetService> {
+        &self.vnet
     }
 
     /// The cluster service.

@@ -13,6 +13,7 @@
 //! - [`ovn`]: this host as an OVN chassis.
 //! - [`cluster`]: the cluster of hosts.
 //! - [`vms`]: the VMs placed on this host.
+//! - [`vnet`]: the cluster's virtual networks and their writer to OVN.
 //! - [`remote`]: the remote API (HTTPS, mutual TLS) and its certificates.
 //! - [`socket`]: the local API socket.
 //! - [`logging`]: journald or stderr.
@@ -32,6 +33,7 @@ pub mod remote;
 pub mod socket;
 pub mod ssh;
 pub mod vms;
+pub mod vnet;
 
 use anyhow::Context as _;
 use lqx_api::{AgentInfo, AgentMode};
@@ -95,6 +97,7 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
             manage_units: appliance,
             allow_unix: !appliance,
         },
+        vnet: vnet::VnetOptions::default(),
         ceph: agent::CephOptions {
             timeout: Duration::from_secs(args.ceph_timeout),
             libvirt_uri: args
@@ -156,6 +159,7 @@ pub async fn run(args: args::Args) -> anyhow::Result<()> {
     // After the remote API: a member's start may replace its authority.
     agent.cluster().resume().await;
     agent.vms().spawn();
+    agent.vnet().spawn();
     let service = router.into_make_service_with_connect_info::<api::peer::Peer>();
     let server = tokio::spawn(
         axum::serve(listener, service)

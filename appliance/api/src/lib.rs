@@ -18,6 +18,7 @@ pub mod network;
 pub mod ovn;
 pub mod ssh;
 pub mod vm;
+pub mod vnet;
 pub mod volume;
 
 pub use agent::{AgentInfo, AgentMode, RemoteApiInfo};
@@ -57,4 +58,10 @@ pub use vm::{
     BootDevice, CloudInit, Firmware, ForeignDomain, Pool, PoolCreate, PoolVolume, PoolVolumeCreate,
     PoolVolumeRef, PoolVolumeResize, PowerIntent, ShutdownDone, ShutdownOutcome, ShutdownRequest,
     Vm, VmCreate, VmDeleteQuery, VmDisk, VmList, VmNic, VmSpec, VmState, VmStatus, VolumeFormat,
+};
+pub use vnet::{
+    Direction, FloatingIp, FloatingIpAssociate, FloatingIpCreate, LbProtocol, LoadBalancer,
+    LoadBalancerCreate, Network, NetworkCreate, OvnCentral, Port, PortCreate, Protocol, Router,
+    RouterCreate, RouterGateway, RouterNetwork, SecurityGroup, SecurityGroupCreate, SecurityRule,
+    SecurityRuleCreate, VnetSync,
 };

@@ -107,6 +107,36 @@ pub enum Command {
         #[command(subcommand)]
         command: PoolCommand,
     },
+    /// Routers of the virtual networks.
+    Router {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::vnet::RouterCommand,
+    },
+    /// Floating IPs: external addresses translated to ports.
+    FloatingIp {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::vnet::FloatingIpCommand,
+    },
+    /// Security groups: the distributed firewall of ports.
+    SecurityGroup {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::vnet::SecurityGroupCommand,
+    },
+    /// Load balancers on virtual networks.
+    Lb {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::vnet::LbCommand,
+    },
+    /// Ports on virtual networks.
+    Port {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::vnet::PortCommand,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -173,11 +203,26 @@ mod tests {
 }
 
 /// `lqx install ...`.
-/// `lqx network ...`.
+/// `lqx network ...`: this host's network configuration, and the
+/// cluster's virtual networks.
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
-    /// Saved, applied and pending configurations, and the last outcome.
-    Show,
+    /// Without NAME: this host's saved, applied and pending
+    /// configurations and the last outcome. With NAME: that virtual
+    /// network.
+    Show {
+        /// A virtual network.
+        name: Option<String>,
+    },
+    /// Creates a virtual network (an OVN logical switch).
+    Create(crate::vnet::NetworkCreateArgs),
+    /// The cluster's virtual networks.
+    List,
+    /// Deletes a virtual network nothing uses.
+    Delete {
+        /// The network.
+        name: String,
+    },
     /// Saves a configuration (JSON as `lqx network show --json` prints
     /// under "desired"); nothing is applied yet.
     Set {
@@ -224,6 +269,19 @@ pub enum OvnCommand {
     Status,
     /// Removes the registration and the chassis' southbound rows.
     Unregister,
+    /// The cluster's OVN central databases: shows them, or sets them with
+    /// both options.
+    Central {
+        /// Northbound: tcp:IP:PORT or ssl:IP:PORT, comma-separated for a
+        /// cluster.
+        #[arg(long, value_name = "REMOTES")]
+        nb_remote: Option<String>,
+        /// Southbound, same form.
+        #[arg(long, value_name = "REMOTES")]
+        sb_remote: Option<String>,
+    },
+    /// How far OVN's northbound database carries the cluster's networks.
+    Sync,
 }
 
 /// `lqx ceph ...`.

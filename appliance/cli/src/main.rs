@@ -3,6 +3,7 @@
 mod args;
 mod render;
 mod vm;
+mod vnet;
 
 use args::{
     Args, CephCommand, ClusterCommand, Command, EncapArg, HostCommand, InstallCommand,
@@ -120,9 +121,42 @@ async fn run(args: Args) -> Result<(), ClientError> {
                 }
             }
         },
+        Command::Network {
+            command: NetworkCommand::Show { name: Some(name) },
+        } => vnet::network_show(&client, &name, args.json).await?,
+        Command::Network {
+            command: NetworkCommand::Create(create),
+        } => vnet::network_create(&client, create, args.json).await?,
+        Command::Network {
+            command: NetworkCommand::List,
+        } => vnet::network_list(&client, args.json).await?,
+        Command::Network {
+            command: NetworkCommand::Delete { name },
+        } => client.delete_network(&name).await?,
+        Command::Ovn {
+            command:
+                OvnCommand::Central {
+                    nb_remote,
+                    sb_remote,
+                },
+        } => vnet::central(&client, nb_remote, sb_remote, args.json).await?,
+        Command::Ovn {
+            command: OvnCommand::Sync,
+        } => vnet::sync(&client, args.json).await?,
+        Command::Router { command } => vnet::router(&client, command, args.json).await?,
+        Command::FloatingIp { command } => vnet::floating_ip(&client, command, args.json).await?,
+        Command::SecurityGroup { command } => {
+            vnet::security_group(&client, command, args.json).await?
+        }
+        Command::Lb { command } => vnet::lb(&client, command, args.json).await?,
+        Command::Port { command } => vnet::port(&client, command, args.json).await?,
         Command::Network { command } => {
             let status = match command {
-                NetworkCommand::Show => client.network().await?,
+                NetworkCommand::Show { name: None } => client.network().await?,
+                NetworkCommand::Show { .. }
+                | NetworkCommand::Create(_)
+                | NetworkCommand::List
+                | NetworkCommand::Delete { .. } => unreachable!("handled above"),
                 NetworkCommand::Set { file } => client.set_network(&read_config(&file)?).await?,
                 NetworkCommand::Apply { timeout } => {
                     let request = ApplyRequest {
@@ -163,6 +197,7 @@ async fn run(args: Args) -> Result<(), ClientError> {
                 }
                 OvnCommand::Status => client.ovn_chassis().await?,
                 OvnCommand::Unregister => client.unregister_chassis().await?,
+                OvnCommand::Central { .. } | OvnCommand::Sync => unreachable!("handled above"),
             };
             if args.json {
                 print_json(&status);

@@ -33,6 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
+mod vnet;
+
 /// Socket path used when none is given.
 pub const DEFAULT_SOCKET: &str = "/run/lqx/lqxd.sock";
 /// Environment variable naming the socket.

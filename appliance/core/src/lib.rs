@@ -20,6 +20,8 @@
 //! - [`shadow`]: editing a password field of /etc/shadow text.
 //! - [`vm`]: VM specs, where a VM may run, and the VM records of the
 //!   cluster store.
+//! - [`vnet`]: the cluster's virtual networks and the checks of every
+//!   change to them.
 
 pub mod ceph;
 pub mod ceph_state;
@@ -36,3 +38,4 @@ pub mod pki_state;
 pub mod secrets;
 pub mod shadow;
 pub mod vm;
+pub mod vnet;

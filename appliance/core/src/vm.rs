@@ -207,7 +207,7 @@ pub struct Candidate {
     pub promised_mib: u64,
 }
 
-fn is_name(name: &str, max: usize) -> bool {
+pub(crate) fn is_name(name: &str, max: usize) -> bool {
     (1..=max).contains(&name.len())
         && name
             .bytes()

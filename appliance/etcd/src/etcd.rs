@@ -276,6 +276,24 @@ impl ClusterStore for EtcdStore {
         })
     }
 
+    fn replace<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, EtcdError>> {
+        self.call("replace a key", move |mut c| {
+            let compare = match &expected {
+                Some(old) => Compare::value(key, CompareOp::Equal, old.clone()),
+                None => Compare::version(key, CompareOp::Equal, 0),
+            };
+            let txn = Txn::new()
+                .when([compare])
+                .and_then([TxnOp::put(key, value.clone(), None)]);
+            async move { Ok(c.txn(txn).await?.succeeded()) }
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, EtcdError>> {
         self.call("delete a key", move |mut c| async move {
             Ok(c.delete(key, None).await?.deleted() > 0)

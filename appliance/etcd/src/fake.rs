@@ -162,6 +162,21 @@ impl ClusterStore for FakeStore {
         })
     }
 
+    fn replace<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, EtcdError>> {
+        self.with("replace a key", move |s| {
+            if s.keys.get(key).map(|(v, _)| v.clone()) != expected {
+                return Ok(false);
+            }
+            s.keys.insert(key.to_owned(), (value, None));
+            Ok(true)
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, EtcdError>> {
         self.with("delete a key", move |s| Ok(s.keys.remove(key).is_some()))
     }

@@ -81,6 +81,15 @@ pub trait ClusterStore: Send + Sync {
         key: &'a str,
         expected: Vec<u8>,
     ) -> BoxFuture<'a, Result<bool, EtcdError>>;
+    /// Sets `key` to `value` only if its value is still `expected` (none:
+    /// only if it does not exist); whether it did. Of two callers that
+    /// read the same value, exactly one replaces it.
+    fn replace<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, EtcdError>>;
     /// Deletes `key`; whether it existed.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, EtcdError>>;
     /// Writes every one of `puts` in one transaction, only if `guard`

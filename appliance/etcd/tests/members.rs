@@ -165,6 +165,22 @@ async fn grow_lose_restart_and_shrink_a_cluster() {
     assert!(!first.create("/t/token", b"b".to_vec(), None).await.unwrap());
     assert!(!first.delete_if("/t/token", b"b".to_vec()).await.unwrap());
     assert!(first.delete_if("/t/token", b"a".to_vec()).await.unwrap());
+    // Replace: compare-and-swap on the value, or on absence.
+    assert!(first.replace("/t/doc", None, b"1".to_vec()).await.unwrap());
+    assert!(!first.replace("/t/doc", None, b"2".to_vec()).await.unwrap());
+    assert!(
+        !first
+            .replace("/t/doc", Some(b"0".to_vec()), b"2".to_vec())
+            .await
+            .unwrap()
+    );
+    assert!(
+        first
+            .replace("/t/doc", Some(b"1".to_vec()), b"2".to_vec())
+            .await
+            .unwrap()
+    );
+    assert_eq!(first.get("/t/doc").await.unwrap(), Some(b"2".to_vec()));
     let lease = first.grant(Duration::from_secs(30)).await.unwrap();
     first
         .put("/t/alive/h0", b"1".to_vec(), Some(lease))

@@ -1,4 +1,5 @@
-//! Registering this host as an OVN chassis.
+//! Registering this host as an OVN chassis, and writing the cluster's
+//! virtual networks to OVN's northbound database.
 //!
 //! Registration is a few `external_ids` on the local `Open_vSwitch` row
 //! (`system-id`, `hostname`, `ovn-remote`, `ovn-encap-type`,
@@ -10,9 +11,12 @@
 //!
 //! - [`validate`]: checking a request before anything is touched.
 //! - [`chassis`]: the OVSDB side, [`OvsChassis`].
+//! - [`nb`]: the cluster's virtual networks in the northbound database.
 
 pub mod chassis;
+pub mod nb;
 pub mod validate;
 
 pub use chassis::{OvnError, OvsChassis, Registration};
+pub use nb::{NbError, NbWriter};
 pub use validate::{Validated, validate};

@@ -165,15 +165,24 @@ impl OvnHost {
 
 /// `ovn-sbctl --db=REMOTE ARGS` output.
 pub fn sbctl(remote: &str, args: &[&str]) -> String {
-    let out = Command::new("ovn-sbctl")
+    ctl("ovn-sbctl", remote, args)
+}
+
+/// `ovn-nbctl --db=REMOTE ARGS` output.
+pub fn nbctl(remote: &str, args: &[&str]) -> String {
+    ctl("ovn-nbctl", remote, args)
+}
+
+fn ctl(program: &str, remote: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
         .arg(format!("--db={remote}"))
         .arg("--timeout=10")
         .args(args)
         .output()
-        .expect("ovn-sbctl");
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
     assert!(
         out.status.success(),
-        "ovn-sbctl {args:?}: {}",
+        "{program} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()

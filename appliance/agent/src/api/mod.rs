@@ -16,6 +16,7 @@ mod ovn;
 pub mod peer;
 mod pools;
 mod vms;
+mod vnet;
 mod volumes;
 
 use crate::agent::Agent;
@@ -55,6 +56,7 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
             Any request may name a member in the `lqx-host` header (host id, or hostname when unique): \
             the host that receives it forwards it there over mutual TLS."),
         (name = "vms", description = "The cluster's virtual machines: any host answers, the VM's host acts"),
+        (name = "vnet", description = "The cluster's virtual networks on OVN: networks, routers, floating IPs, security groups, load balancers, ports"),
         (name = "pools", description = "This host's local storage pools: qcow2 disks and ISO images")
     )
 )]
@@ -114,6 +116,36 @@ fn routes() -> (Router<Arc<Agent>>, utoipa::openapi::OpenApi) {
         .routes(routes!(pools::resize_pool_volume))
         .routes(routes!(pools::delete_pool_volume))
         .routes(routes!(pools::upload_pool_volume))
+        .routes(routes!(vnet::get_central, vnet::put_central))
+        .routes(routes!(vnet::get_sync))
+        .routes(routes!(vnet::list_networks, vnet::create_network))
+        .routes(routes!(vnet::get_network, vnet::delete_network))
+        .routes(routes!(vnet::list_routers, vnet::create_router))
+        .routes(routes!(vnet::get_router, vnet::delete_router))
+        .routes(routes!(vnet::attach_network))
+        .routes(routes!(vnet::detach_network))
+        .routes(routes!(vnet::put_gateway, vnet::delete_gateway))
+        .routes(routes!(vnet::list_floating_ips, vnet::create_floating_ip))
+        .routes(routes!(vnet::delete_floating_ip))
+        .routes(routes!(vnet::associate_floating_ip))
+        .routes(routes!(vnet::disassociate_floating_ip))
+        .routes(routes!(
+            vnet::list_security_groups,
+            vnet::create_security_group
+        ))
+        .routes(routes!(
+            vnet::get_security_group,
+            vnet::delete_security_group
+        ))
+        .routes(routes!(vnet::add_rule))
+        .routes(routes!(vnet::remove_rule))
+        .routes(routes!(
+            vnet::list_load_balancers,
+            vnet::create_load_balancer
+        ))
+        .routes(routes!(vnet::delete_load_balancer))
+        .routes(routes!(vnet::list_ports, vnet::create_port))
+        .routes(routes!(vnet::get_port, vnet::delete_port))
         .split_for_parts()
 }
 

@@ -1,0 +1,584 @@
+//! The northbound rows of the cluster's virtual networks: what each
+//! network, router, floating IP, security group, load balancer and port
+//! is in OVN's terms.
+//!
+//! - a network: a `Logical_Switch`; with DHCP, a `DHCP_Options` row its
+//!   ports point at; a provider network, a `localnet` port.
+//! - a port: a `Logical_Switch_Port` with its MAC and address as
+//!   `addresses` and `port_security`.
+//! - a router: a `Logical_Router`, a router port and a switch port of
+//!   type `router` per attached network; with a gateway, a router port on
+//!   the external network scheduled on every chassis with priorities
+//!   (`Gateway_Chassis`), a default route and an SNAT rule per attached
+//!   network. A floating IP is a `dnat_and_snat` rule on it.
+//! - a security group: a `Port_Group` of its ports with one `ACL` per
+//!   rule (`allow-related`, priority 1002), and an `Address_Set` of its
+//!   ports' addresses for rules naming it as peer; every port in any
+//!   group is also in [`DROP_GROUP`], whose ACLs (priority 1001) drop the
+//!   rest.
+//! - a load balancer: a `Load_Balancer` on its network's switch and
+//!   router, with a health check when asked.
+
+use super::converge::{DesiredRow, ManagedTable, RowRef};
+use lqx_api::{Direction, LbProtocol, Port, Protocol, SecurityRule};
+use lqx_core::vnet::addresses::{router_port_mac, subnet_of};
+use lqx_core::vnet::{
+    DROP_GROUP, RouterRecord, VnetState, address_set_name, lsp_name, port_group_name,
+};
+use lqx_ovsdb::{Atom, Datum};
+use std::collections::BTreeMap;
+
+const LS: &str = "Logical_Switch";
+const LSP: &str = "Logical_Switch_Port";
+const DHCP: &str = "DHCP_Options";
+const LR: &str = "Logical_Router";
+const LRP: &str = "Logical_Router_Port";
+const GC: &str = "Gateway_Chassis";
+const NAT: &str = "NAT";
+const ROUTE: &str = "Logical_Router_Static_Route";
+const PG: &str = "Port_Group";
+const ACL: &str = "ACL";
+const AS: &str = "Address_Set";
+const LB: &str = "Load_Balancer";
+const HC: &str = "Load_Balancer_Health_Check";
+
+/// The tables written, referenced ones first.
+pub const TABLES: &[ManagedTable] = &[
+    ManagedTable {
+        name: DHCP,
+        root: true,
+        columns: &["cidr", "options"],
+    },
+    ManagedTable {
+        name: AS,
+        root: true,
+        columns: &["name", "addresses"],
+    },
+    ManagedTable {
+        name: ACL,
+        root: false,
+        columns: &["priority", "direction", "match", "action"],
+    },
+    ManagedTable {
+        name: HC,
+        root: false,
+        columns: &["vip", "options"],
+    },
+    ManagedTable {
+        name: LB,
+        root: true,
+        columns: &[
+            "name",
+            "vips",
+            "protocol",
+            "health_check",
+            "ip_port_mappings",
+        ],
+    },
+    ManagedTable {
+        name: LSP,
+        root: false,
+        columns: &[
+            "name",
+            "type",
+            "addresses",
+            "port_security",
+            "options",
+            "tag",
+            "dhcpv4_options",
+            "up",
+        ],
+    },
+    ManagedTable {
+        name: GC,
+        root: false,
+        columns: &["name", "chassis_name", "priority"],
+    },
+    ManagedTable {
+        name: LRP,
+        root: false,
+        columns: &["name", "mac", "networks", "gateway_chassis"],
+    },
+    ManagedTable {
+        name: NAT,
+        root: false,
+        columns: &["type", "external_ip", "logical_ip"],
+    },
+    ManagedTable {
+        name: ROUTE,
+        root: false,
+        columns: &["ip_prefix", "nexthop"],
+    },
+    ManagedTable {
+        name: LS,
+        root: true,
+        columns: &["name", "ports", "load_balancer"],
+    },
+    ManagedTable {
+        name: LR,
+        root: true,
+        columns: &["name", "ports", "nat", "static_routes", "load_balancer"],
+    },
+    ManagedTable {
+        name: PG,
+        root: true,
+        columns: &["name", "ports", "acls"],
+    },
+];
+
+/// At most this many chassis host a router's gateway port.
+const MAX_GATEWAY_CHASSIS: usize = 5;
+
+fn s(text: &str) -> Datum {
+    Datum::scalar(text)
+}
+
+fn strings<I: IntoIterator<Item = String>>(items: I) -> Datum {
+    Datum::set(items.into_iter().map(Atom::String))
+}
+
+fn names(pairs: &[(&str, &str)]) -> Datum {
+    Datum::string_map(pairs.iter().copied())
+}
+
+fn r(table: &'static str, key: String) -> RowRef {
+    RowRef { table, key }
+}
+
+fn lsp_key(port: &Port) -> String {
+    format!("port:{}", port.id)
+}
+
+fn lrp_name(router: &RouterRecord, network: uuid::Uuid) -> String {
+    format!("lqx-rp-{}-{}", router.id.simple(), network.simple())
+}
+
+/// A stable spread of routers over chassis: each router orders the
+/// chassis by a hash of both names, so gateways do not all land on the
+/// same host.
+fn chassis_order(router: &RouterRecord, chassis: &[String]) -> Vec<String> {
+    let mut ordered: Vec<(u64, &String)> = chassis
+        .iter()
+        .map(|c| {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in router.id.as_bytes().iter().chain(c.as_bytes()) {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            (h, c)
+        })
+        .collect();
+    ordered.sort();
+    ordered
+        .into_iter()
+        .take(MAX_GATEWAY_CHASSIS)
+        .map(|(_, c)| c.clone())
+        .collect()
+}
+
+fn acl_match(group: &str, rule: &SecurityRule, state: &VnetState) -> String {
+    let spec = &rule.spec;
+    let (port, peer) = match spec.direction {
+        Direction::Ingress => ("outport", "ip4.src"),
+        Direction::Egress => ("inport", "ip4.dst"),
+    };
+    let mut m = format!("{port} == @{group} && ip4");
+    if let Some(cidr) = &spec.remote_cidr {
+        m.push_str(&format!(" && {peer} == {cidr}"));
+    }
+    if let Some(peer_group) = spec
+        .remote_group
+        .as_ref()
+        .and_then(|g| state.security_groups.get(g))
+    {
+        m.push_str(&format!(
+            " && {peer} == ${}",
+            address_set_name(peer_group.id)
+        ));
+    }
+    let l4 = match spec.protocol {
+        Protocol::Tcp => Some("tcp"),
+        Protocol::Udp => Some("udp"),
+        Protocol::Icmp => {
+            m.push_str(" && icmp4");
+            None
+        }
+        Protocol::Any => None,
+    };
+    if let Some(l4) = l4 {
+        m.push_str(&format!(" && {l4}"));
+        match (spec.port_min, spec.port_max) {
+            (Some(a), Some(b)) if a == b => m.push_str(&format!(" && {l4}.dst == {a}")),
+            (Some(a), Some(b)) => {
+                m.push_str(&format!(" && {l4}.dst >= {a} && {l4}.dst <= {b}"));
+            }
+            _ => {}
+        }
+    }
+    m
+}
+
+/// Every northbound row of `state`, given the chassis a gateway may be
+/// scheduled on.
+pub fn desired_rows(state: &VnetState, chassis: &[String]) -> Vec<DesiredRow> {
+    let mut rows = Vec::new();
+    // Per network: its switch's ports and load balancers, filled below.
+    let mut switch_ports: BTreeMap<&str, Vec<RowRef>> = BTreeMap::new();
+    let mut switch_lbs: BTreeMap<&str, Vec<RowRef>> = BTreeMap::new();
+
+    for net in state.networks.values() {
+        let spec = &net.spec;
+        if spec.dhcp
+            && let (Some(subnet), Some(gateway)) = (subnet_of(state, &spec.name), spec.gateway)
+        {
+            let gw = gateway.to_string();
+            let mac = router_port_mac(net.id, net.id);
+            let mut options = vec![
+                ("lease_time", "3600".to_owned()),
+                ("router", gw.clone()),
+                ("server_id", gw),
+                ("server_mac", mac),
+            ];
+            if !spec.dns.is_empty() {
+                let list: Vec<String> = spec.dns.iter().map(ToString::to_string).collect();
+                options.push(("dns_server", format!("{{{}}}", list.join(", "))));
+            }
+            if let Some(mtu) = spec.mtu {
+                options.push(("mtu", mtu.to_string()));
+            }
+            let options: Vec<(&str, &str)> =
+                options.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            rows.push(
+                DesiredRow::new(DHCP, format!("dhcp:{}", net.id))
+                    .set("cidr", s(&subnet.to_string()))
+                    .set("options", names(&options)),
+            );
+        }
+        if let Some(physnet) = &spec.physnet {
+            let row = DesiredRow::new(LSP, format!("localnet:{}", net.id))
+                .set("name", s(&format!("lqx-ln-{}", net.id.simple())))
+                .set("type", s("localnet"))
+                .set("addresses", s("unknown"))
+                .set("options", names(&[("network_name", physnet)]))
+                .set(
+                    "tag",
+                    spec.vlan
+                        .map_or_else(Datum::empty, |v| Datum::scalar(Atom::Integer(v.into()))),
+                );
+            switch_ports
+                .entry(&spec.name)
+                .or_default()
+                .push(row.reference());
+            rows.push(row);
+        }
+    }
+
+    for port in state.ports.values() {
+        let Some(net) = state.networks.get(&port.network) else {
+            continue;
+        };
+        let address = match port.ip {
+            Some(ip) => format!("{} {ip}", port.mac),
+            None => port.mac.clone(),
+        };
+        let dhcp = if net.spec.dhcp && port.ip.is_some() && net.spec.subnet.is_some() {
+            vec![r(DHCP, format!("dhcp:{}", net.id))]
+        } else {
+            vec![]
+        };
+        let row = DesiredRow::new(LSP, lsp_key(port))
+            .set("name", s(&lsp_name(port)))
+            .set("addresses", s(&address))
+            .set("port_security", s(&address))
+            .set("external_ids", names(&[("lqx-port", &port.name)]))
+            .refs("dhcpv4_options", dhcp);
+        switch_ports
+            .entry(&port.network)
+            .or_default()
+            .push(row.reference());
+        rows.push(row);
+    }
+
+    for router in state.routers.values() {
+        let mut ports = Vec::new();
+        let mut nats = Vec::new();
+        let mut routes = Vec::new();
+        for name in &router.networks {
+            let (Some(net), Some(subnet)) = (state.networks.get(name), subnet_of(state, name))
+            else {
+                continue;
+            };
+            let Some(gateway) = net.spec.gateway else {
+                continue;
+            };
+            let lrp = lrp_name(router, net.id);
+            let rp = DesiredRow::new(LRP, format!("rp:{}:{}", router.id, net.id))
+                .set("name", s(&lrp))
+                .set("mac", s(&router_port_mac(router.id, net.id)))
+                .set("networks", s(&format!("{gateway}/{}", subnet.prefix_len())));
+            ports.push(rp.reference());
+            rows.push(rp);
+            let sp = DesiredRow::new(LSP, format!("rs:{}:{}", router.id, net.id))
+                .set(
+                    "name",
+                    s(&format!(
+                        "lqx-rs-{}-{}",
+                        router.id.simple(),
+                        net.id.simple()
+                    )),
+                )
+                .set("type", s("router"))
+                .set("addresses", s("router"))
+                .set("options", names(&[("router-port", &lrp)]));
+            switch_ports.entry(name).or_default().push(sp.reference());
+            rows.push(sp);
+        }
+        if let Some(gw) = &router.gateway
+            && let (Some(ext), Some(subnet)) = (
+                state.networks.get(&gw.network),
+                subnet_of(state, &gw.network),
+            )
+        {
+            let lrp = lrp_name(router, ext.id);
+            let order = chassis_order(router, chassis);
+            let mut gcs = Vec::new();
+            for (rank, c) in order.iter().enumerate() {
+                let priority = (order.len() - rank) as i64;
+                let row = DesiredRow::new(GC, format!("gc:{}:{c}", router.id))
+                    .set("name", s(&format!("{lrp}-{c}")))
+                    .set("chassis_name", s(c))
+                    .set("priority", Datum::scalar(Atom::Integer(priority)));
+                gcs.push(row.reference());
+                rows.push(row);
+            }
+            let rp = DesiredRow::new(LRP, format!("rp:{}:{}", router.id, ext.id))
+                .set("name", s(&lrp))
+                .set("mac", s(&router_port_mac(router.id, ext.id)))
+                .set("networks", s(&format!("{}/{}", gw.ip, subnet.prefix_len())))
+                .refs("gateway_chassis", gcs);
+            ports.push(rp.reference());
+            rows.push(rp);
+            let sp = DesiredRow::new(LSP, format!("rs:{}:{}", router.id, ext.id))
+                .set(
+                    "name",
+                    s(&format!(
+                        "lqx-rs-{}-{}",
+                        router.id.simple(),
+                        ext.id.simple()
+                    )),
+                )
+                .set("type", s("router"))
+                .set("addresses", s("router"))
+                .set("options", names(&[("router-port", &lrp)]));
+            switch_ports
+                .entry(&gw.network)
+                .or_default()
+                .push(sp.reference());
+            rows.push(sp);
+            if let Some(next_hop) = ext.spec.gateway {
+                let row = DesiredRow::new(ROUTE, format!("route:{}", router.id))
+                    .set("ip_prefix", s("0.0.0.0/0"))
+                    .set("nexthop", s(&next_hop.to_string()));
+                routes.push(row.reference());
+                rows.push(row);
+            }
+            for name in &router.networks {
+                let (Some(net), Some(inner)) = (state.networks.get(name), subnet_of(state, name))
+                else {
+                    continue;
+                };
+                let row = DesiredRow::new(NAT, format!("snat:{}:{}", router.id, net.id))
+                    .set("type", s("snat"))
+                    .set("external_ip", s(&gw.ip.to_string()))
+                    .set("logical_ip", s(&inner.to_string()));
+                nats.push(row.reference());
+                rows.push(row);
+            }
+            for fip in state.floating_ips.values() {
+                let translated = state.fip_router(fip).is_some_and(|fr| fr.id == router.id);
+                let port_ip = fip
+                    .port
+                    .and_then(|id| state.ports.values().find(|p| p.id == id))
+                    .and_then(|p| p.ip);
+                if let (true, Some(ip)) = (translated, port_ip) {
+                    let row = DesiredRow::new(NAT, format!("fip:{}", fip.id))
+                        .set("type", s("dnat_and_snat"))
+                        .set("external_ip", s(&fip.ip.to_string()))
+                        .set("logical_ip", s(&ip.to_string()));
+                    nats.push(row.reference());
+                    rows.push(row);
+                }
+            }
+        }
+        let lbs: Vec<RowRef> = state
+            .load_balancers
+            .values()
+            .filter(|lb| router.networks.contains(&lb.spec.network))
+            .map(|lb| r(LB, format!("lb:{}", lb.id)))
+            .collect();
+        rows.push(
+            DesiredRow::new(LR, format!("router:{}", router.id))
+                .set("name", s(&format!("lqx-{}", router.name)))
+                .set("external_ids", names(&[("lqx-router", &router.name)]))
+                .refs("ports", ports)
+                .refs("nat", nats)
+                .refs("static_routes", routes)
+                .refs("load_balancer", lbs),
+        );
+    }
+
+    for lb in state.load_balancers.values() {
+        let protocol = match lb.spec.protocol {
+            LbProtocol::Tcp => "tcp",
+            LbProtocol::Udp => "udp",
+        };
+        let mut row = DesiredRow::new(LB, format!("lb:{}", lb.id))
+            .set("name", s(&format!("lqx-{}", lb.spec.name)))
+            .set("protocol", s(protocol))
+            .set(
+                "vips",
+                names(&[(lb.spec.vip.as_str(), lb.spec.members.join(",").as_str())]),
+            )
+            .set("external_ids", names(&[("lqx-lb", &lb.spec.name)]));
+        if let Some(source) = lb.health_source {
+            let check = DesiredRow::new(HC, format!("hc:{}", lb.id))
+                .set("vip", s(&lb.spec.vip))
+                .set(
+                    "options",
+                    names(&[
+                        ("interval", "5"),
+                        ("timeout", "3"),
+                        ("success_count", "2"),
+                        ("failure_count", "2"),
+                    ]),
+                );
+            let mut mappings = Vec::new();
+            for member in &lb.spec.members {
+                let ip = member
+                    .rsplit_once(':')
+                    .map_or(member.as_str(), |(ip, _)| ip);
+                if let Some(port) = state.ports.values().find(|p| {
+                    p.network == lb.spec.network
+                        && p.ip.map(|a| a.to_string()).as_deref() == Some(ip)
+                }) {
+                    mappings.push((ip.to_owned(), format!("{}:{source}", lsp_name(port))));
+                }
+            }
+            let mappings: Vec<(&str, &str)> = mappings
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            row = row
+                .refs("health_check", vec![check.reference()])
+                .set("ip_port_mappings", names(&mappings));
+            rows.push(check);
+        } else {
+            row = row
+                .refs("health_check", vec![])
+                .set("ip_port_mappings", Datum::empty());
+        }
+        switch_lbs
+            .entry(&lb.spec.network)
+            .or_default()
+            .push(row.reference());
+        rows.push(row);
+    }
+
+    for net in state.networks.values() {
+        let name = net.spec.name.as_str();
+        rows.push(
+            DesiredRow::new(LS, format!("network:{}", net.id))
+                .set("name", s(&format!("lqx-{name}")))
+                .set("external_ids", names(&[("lqx-network", name)]))
+                .refs("ports", switch_ports.remove(name).unwrap_or_default())
+                .refs("load_balancer", switch_lbs.remove(name).unwrap_or_default()),
+        );
+    }
+
+    let mut filtered = Vec::new();
+    for group in state.security_groups.values() {
+        let pg = port_group_name(group.id);
+        let members: Vec<&Port> = state
+            .ports
+            .values()
+            .filter(|p| p.security_groups.contains(&group.name))
+            .collect();
+        rows.push(
+            DesiredRow::new(AS, format!("as:{}", group.id))
+                .set("name", s(&address_set_name(group.id)))
+                .set(
+                    "addresses",
+                    strings(members.iter().filter_map(|p| p.ip.map(|ip| ip.to_string()))),
+                ),
+        );
+        let mut acls = Vec::new();
+        for rule in &group.rules {
+            let direction = match rule.spec.direction {
+                Direction::Ingress => "to-lport",
+                Direction::Egress => "from-lport",
+            };
+            let row = DesiredRow::new(ACL, format!("rule:{}", rule.id))
+                .set("priority", Datum::scalar(Atom::Integer(1002)))
+                .set("direction", s(direction))
+                .set("match", s(&acl_match(&pg, rule, state)))
+                .set("action", s("allow-related"));
+            acls.push(row.reference());
+            rows.push(row);
+        }
+        let ports: Vec<RowRef> = members.iter().map(|p| r(LSP, lsp_key(p))).collect();
+        filtered.extend(ports.iter().cloned());
+        rows.push(
+            DesiredRow::new(PG, format!("sg:{}", group.id))
+                .set("name", s(&pg))
+                .set("external_ids", names(&[("lqx-sg", &group.name)]))
+                .refs("ports", ports)
+                .refs("acls", acls),
+        );
+    }
+    if !state.security_groups.is_empty() {
+        filtered.sort();
+        filtered.dedup();
+        let mut acls = Vec::new();
+        for (key, direction, m) in [
+            (
+                "drop:in",
+                "to-lport",
+                format!("outport == @{DROP_GROUP} && ip"),
+            ),
+            (
+                "drop:out",
+                "from-lport",
+                format!("inport == @{DROP_GROUP} && ip"),
+            ),
+            // DHCP requests, whatever the egress rules: OVN answers them
+            // in a stage after the ACLs.
+            (
+                "dhcp:out",
+                "from-lport",
+                format!("inport == @{DROP_GROUP} && udp && udp.src == 68 && udp.dst == 67"),
+            ),
+        ] {
+            let (priority, action) = if key == "dhcp:out" {
+                (1002, "allow")
+            } else {
+                (1001, "drop")
+            };
+            let row = DesiredRow::new(ACL, key)
+                .set("priority", Datum::scalar(Atom::Integer(priority)))
+                .set("direction", s(direction))
+                .set("match", s(&m))
+                .set("action", s(action));
+            acls.push(row.reference());
+            rows.push(row);
+        }
+        rows.push(
+            DesiredRow::new(PG, "drop")
+                .set("name", s(DROP_GROUP))
+                .refs("ports", filtered)
+                .refs("acls", acls),
+        );
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests;
