@@ -32,6 +32,15 @@ pub(super) async fn run(service: Arc<VnetService>) {
             connected = None;
             continue;
         };
+        // Nobody contends for the lease (a write to etcd) in a cluster
+        // without OVN.
+        let configured = VnetService::read_raw(&store)
+            .await
+            .is_ok_and(|(state, _)| state.central.is_some());
+        if !configured {
+            connected = None;
+            continue;
+        }
         match hold(&service, &store, &mut lease).await {
             Ok(true) => {}
             Ok(false) => {
@@ -72,6 +81,15 @@ async fn hold(
             return Ok(true);
         }
         *lease = None;
+    }
+    // Held by another host: no lease is taken just to fail.
+    if store
+        .get(vnet::WRITER_KEY)
+        .await
+        .map_err(AgentError::Cluster)?
+        .is_some_and(|holder| holder != me)
+    {
+        return Ok(false);
     }
     let id = store
         .grant(service.options.lease)
