@@ -64,7 +64,7 @@ fn test() -> Result<(), String> {
     packages::ensure(packages::BUILD)?;
     packages::ensure(packages::TEST)?;
     // Debug builds of every test binary, then a release build and the image.
-    disk::ensure_room("the test builds", 24);
+    disk::ensure_room("the test builds", 10);
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&[
         "clippy",
@@ -98,7 +98,7 @@ fn test() -> Result<(), String> {
         ])?;
     }
     // Then the appliance itself, booted.
-    disk::ensure_room("the image build", 8);
+    disk::ensure_room("the image build", 6);
     image::build()?;
     image::test()
 }
