@@ -1,7 +1,9 @@
 //! Virtual networks through `lqx` and a real clustered `lqxd`, written
 //! to a real OVN central and checked with `ovn-nbctl`: every object
 //! created, bad requests refused with nothing changed, a change made while
-//! the northbound database is down applied once it is back, and everything
+//! the northbound database is down applied once it is back, `kill -9` of
+//! the agent duplicating and dropping nothing (the restarted writer waits
+//! for the southbound chassis list before it writes), and everything
 //! deleted leaving nothing.
 
 use lqx_api::{FloatingIp, Network, Port, SecurityGroup, VnetSync};
@@ -56,7 +58,7 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
     let nb = central.nb.server.unix_remote();
     let sb = central.sb.server.unix_remote();
     sbctl(&sb, &["chassis-add", "hv-a", "geneve", "127.0.0.1"]);
-    let host = ClusterHost::start(ADDRESS).await;
+    let mut host = ClusterHost::start(ADDRESS).await;
     host.init(&[]);
 
     // Nothing is written before the central databases are known.
@@ -241,6 +243,38 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
     central.nb.server.restart();
     synced(&host);
     assert!(!nbctl(&nb, &["lr-nat-list", "lqx-edge"]).contains("dnat_and_snat"));
+
+    // kill -9 of the agent: it comes back, takes the writer lease again
+    // once the old one lapses, and duplicates nothing.
+    assert_ok(host.lqx(&["floating-ip", "associate", &fip.ip.to_string(), "vm1"]));
+    synced(&host);
+    let before = rows(&nb);
+    host.agent.kill9();
+    host.agent.start_again().await;
+    host.wait_members(&[&host], &[]);
+    assert_ok(host.lqx(&[
+        "security-group",
+        "rule",
+        "add",
+        "web",
+        "--direction",
+        "ingress",
+        "--protocol",
+        "icmp",
+    ]));
+    synced(&host);
+    let after = rows(&nb);
+    let acl = |r: &[(String, usize)]| r.iter().find(|(t, _)| t == "ACL").unwrap().1;
+    assert_eq!(acl(&after), acl(&before) + 1);
+    assert_eq!(
+        after.iter().filter(|(t, _)| t != "ACL").collect::<Vec<_>>(),
+        before
+            .iter()
+            .filter(|(t, _)| t != "ACL")
+            .collect::<Vec<_>>(),
+        "lqxd's log:\n{}",
+        host.agent.log()
+    );
 
     // Everything deleted: nothing left behind.
     assert_ok(host.lqx(&["lb", "delete", "www"]));
