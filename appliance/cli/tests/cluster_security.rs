@@ -39,7 +39,14 @@ fn routes() -> Vec<(Method, String)> {
             .replace("{snapshot}", "snap")
             .replace("{host}", "some-host")
             .replace("{vm}", "some-vm")
-            .replace("{volume}", "some-volume");
+            .replace("{volume}", "some-volume")
+            .replace("{fip}", "192.0.2.9")
+            .replace("{lb}", "some-lb")
+            .replace("{network}", "some-net")
+            .replace("{router}", "some-router")
+            .replace("{group}", "some-group")
+            .replace("{rule}", "00000000-0000-0000-0000-000000000001")
+            .replace("{port}", "some-port");
         assert!(!path.contains('{'), "a path parameter left in {path}");
         for method in item.as_object().unwrap().keys() {
             routes.push((method.to_uppercase().parse().unwrap(), path.clone()));

@@ -58,7 +58,9 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
     let nb = central.nb.server.unix_remote();
     let sb = central.sb.server.unix_remote();
     sbctl(&sb, &["chassis-add", "hv-a", "geneve", "127.0.0.1"]);
-    let mut host = ClusterHost::start(ADDRESS).await;
+    // A port of its own: an agent of another test without --address holds
+    // the wildcard 8443.
+    let mut host = ClusterHost::start_with(ADDRESS, &["--api-port", "18101"]).await;
     host.init(&[]);
 
     // Nothing is written before the central databases are known.
