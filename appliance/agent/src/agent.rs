@@ -270,19 +270,22 @@ impl Agent {
             host.host_id,
             options.cluster.clone(),
         )?);
-        let vms = Arc::new(crate::vms::VmService::new(
-            host.host_id,
-            store.path(),
-            Arc::clone(&backends.probe),
-            Arc::clone(&cluster),
-            Arc::clone(&ceph),
-            Arc::clone(&backends.manager),
-            &options.vms,
-        ));
         let vnet = Arc::new(crate::vnet::VnetService::new(
             host.host_id,
             Arc::clone(&cluster),
             options.vnet.clone(),
+        ));
+        let vms = Arc::new(crate::vms::VmService::new(
+            host.host_id,
+            store.path(),
+            Arc::clone(&backends.probe),
+            crate::vms::Peers {
+                cluster: Arc::clone(&cluster),
+                ceph: Arc::clone(&ceph),
+                vnet: Arc::clone(&vnet),
+            },
+            Arc::clone(&backends.manager),
+            &options.vms,
         ));
         Ok(Self {
             info,

@@ -37,15 +37,57 @@ pub struct PoolVolumeRef {
     pub volume: String,
 }
 
-/// A network interface of a VM.
+/// A network interface of a VM: on a Linux bridge of its host, or on a
+/// virtual network (an OVN logical switch port, bound wherever the VM
+/// runs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VmNic {
     /// The Linux bridge on the host it is plugged into.
-    pub bridge: String,
-    /// Its MAC address; one is chosen (52:54:00:…) when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
+    /// The virtual network it is on (instead of a bridge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// Its address on the network; default the first free one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// Its security groups on the network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    /// Its MAC address; one is chosen when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+    /// The id of its port on the network, filled in by the VM's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
+}
+
+impl VmNic {
+    /// A NIC on a host bridge.
+    pub fn on_bridge(bridge: &str) -> Self {
+        Self {
+            bridge: Some(bridge.to_owned()),
+            network: None,
+            ip: None,
+            security_groups: Vec::new(),
+            mac: None,
+            port: None,
+        }
+    }
+
+    /// A NIC on a virtual network.
+    pub fn on_network(network: &str) -> Self {
+        Self {
+            bridge: None,
+            network: Some(network.to_owned()),
+            ip: None,
+            security_groups: Vec::new(),
+            mac: None,
+            port: None,
+        }
+    }
 }
 
 /// cloud-init's NoCloud data, given to the VM on a seed ISO (`cidata`).

@@ -529,7 +529,9 @@ pub enum VmCommand {
         /// An ISO image of a local pool in its CD-ROM drive: POOL/VOLUME.
         #[arg(long, value_name = "POOL/VOLUME")]
         cdrom: Option<String>,
-        /// A NIC: bridge=BRIDGE[,mac=MAC]. Repeat for more.
+        /// A NIC: bridge=BRIDGE[,mac=MAC], or on a virtual network
+        /// network=NET[,ip=IP][,mac=MAC][,security-group=SG]... Repeat for
+        /// more.
         #[arg(long = "nic", value_name = "SPEC")]
         nics: Vec<String>,
         /// cloud-init user-data (#cloud-config YAML or a script).

@@ -714,9 +714,19 @@ pub fn vm(vm: &lqx_api::Vm) -> String {
             } else {
                 spec.nics
                     .iter()
-                    .map(|n| match &n.mac {
-                        Some(mac) => format!("{} ({mac})", n.bridge),
-                        None => n.bridge.clone(),
+                    .map(|n| {
+                        let on = match (&n.bridge, &n.network) {
+                            (Some(bridge), _) => bridge.clone(),
+                            (None, Some(network)) => match n.ip {
+                                Some(ip) => format!("network {network} {ip}"),
+                                None => format!("network {network}"),
+                            },
+                            (None, None) => "-".into(),
+                        };
+                        match &n.mac {
+                            Some(mac) => format!("{on} ({mac})"),
+                            None => on,
+                        }
                     })
                     .collect::<Vec<_>>()
                     .join(", ")

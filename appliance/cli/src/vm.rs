@@ -43,23 +43,35 @@ fn disk(text: &str) -> Result<VmDisk, ClientError> {
     }
 }
 
-/// `bridge=BR[,mac=MAC]`.
+/// `bridge=BR[,mac=MAC]` or
+/// `network=NET[,ip=IP][,mac=MAC][,security-group=SG]...`.
 fn nic(text: &str) -> Result<VmNic, ClientError> {
-    let mut bridge = None;
-    let mut mac = None;
+    let usage = || {
+        invalid(format!(
+            "--nic {text:?}: expected bridge=BRIDGE[,mac=MAC] or \
+             network=NET[,ip=IP][,mac=MAC][,security-group=SG]..."
+        ))
+    };
+    let mut nic = VmNic::on_bridge("");
+    nic.bridge = None;
     for part in text.split(',') {
         match part.split_once('=') {
-            Some(("bridge", v)) => bridge = Some(v.to_owned()),
-            Some(("mac", v)) => mac = Some(v.to_owned()),
-            _ => {
-                return Err(invalid(format!(
-                    "--nic {text:?}: expected bridge=BRIDGE[,mac=MAC]"
-                )));
+            Some(("bridge", v)) => nic.bridge = Some(v.to_owned()),
+            Some(("network", v)) => nic.network = Some(v.to_owned()),
+            Some(("ip", v)) => {
+                nic.ip = Some(v.parse().map_err(|_| {
+                    invalid(format!("--nic {text:?}: {v:?} is not an IPv4 address"))
+                })?);
             }
+            Some(("mac", v)) => nic.mac = Some(v.to_owned()),
+            Some(("security-group", v)) => nic.security_groups.push(v.to_owned()),
+            _ => return Err(usage()),
         }
     }
-    let bridge = bridge.ok_or_else(|| invalid(format!("--nic {text:?}: no bridge=")))?;
-    Ok(VmNic { bridge, mac })
+    if nic.bridge.is_some() == nic.network.is_some() {
+        return Err(usage());
+    }
+    Ok(nic)
 }
 
 fn boot(text: &str) -> Result<BootDevice, ClientError> {

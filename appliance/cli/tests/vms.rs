@@ -222,4 +222,81 @@ async fn a_vm_created_consoled_shut_down_adopted_and_deleted() {
     assert!(list.vms.is_empty());
     let out = host.lqx(&["vm", "show", "web-1"]);
     assert!(text(&out.stderr).contains("no VM"), "{}", text(&out.stderr));
+
+    // NICs on a virtual network: a port each (address, MAC, groups), the
+    // domain's interface on br-int with the port as its OVS iface-id; a
+    // refused VM takes no port; a deleted one gives its ports back.
+    assert_ok(host.lqx(&["network", "create", "blue", "--subnet", "10.7.0.0/29"]));
+    assert_ok(host.lqx(&["security-group", "create", "web"]));
+    let net_vm = |name: &str, nics: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "vm",
+            "create",
+            name,
+            "--memory",
+            "64MiB",
+            "--no-start",
+        ];
+        for nic in nics {
+            args.extend(["--nic", nic]);
+        }
+        host.lqx(&args)
+    };
+    assert_refused(net_vm("n0", &["network=nowhere"]), "no network \"nowhere\"");
+    assert_refused(net_vm("n0", &["network=blue,ip=10.9.9.9"]), "outside");
+    assert_refused(net_vm("n0", &["network=blue,security-group=nope"]), "nope");
+    assert_refused(net_vm("n0", &["bridge=br0,ip=10.7.0.3"]), "need a network");
+    let created: Vm = serde_json::from_str(&assert_ok(net_vm(
+        "net-1",
+        &[
+            "network=blue,security-group=web",
+            "network=blue,ip=10.7.0.6",
+        ],
+    )))
+    .unwrap();
+    let ports: Vec<lqx_api::Port> = host.json(&["port", "list"]);
+    assert_eq!(ports.len(), 2, "{ports:?}");
+    assert!(ports.iter().all(|p| p.vm == Some(created.id)));
+    let first = ports.iter().find(|p| p.name == "net-1-nic0").unwrap();
+    assert_eq!(first.ip, Some("10.7.0.2".parse().unwrap()));
+    assert_eq!(first.security_groups, ["web"]);
+    assert_eq!(created.spec.nics[0].port, Some(first.id.to_string()));
+    assert_eq!(
+        created.spec.nics[0].mac.as_deref(),
+        Some(first.mac.as_str())
+    );
+    let xml = libvirtd.virsh(&["dumpxml", "net-1"]);
+    assert!(xml.contains("<source bridge='br-int'/>"), "{xml}");
+    assert!(xml.contains("<virtualport type='openvswitch'>"), "{xml}");
+    assert!(
+        xml.contains(&format!("interfaceid='{}'", first.id)),
+        "{xml}"
+    );
+    // Three addresses are left in the /29: four NICs do not fit.
+    let before = domains(&libvirtd);
+    assert_refused(
+        net_vm(
+            "net-2",
+            &[
+                "network=blue",
+                "network=blue",
+                "network=blue",
+                "network=blue",
+            ],
+        ),
+        "full",
+    );
+    assert_eq!(domains(&libvirtd), before, "nothing defined");
+    assert_eq!(host.json::<Vec<lqx_api::Port>>(&["port", "list"]).len(), 2);
+    assert_refused(
+        host.lqx(&["port", "delete", "net-1-nic0"]),
+        "goes with the VM",
+    );
+    assert_ok(host.lqx(&["vm", "delete", "net-1"]));
+    assert!(
+        host.json::<Vec<lqx_api::Port>>(&["port", "list"])
+            .is_empty()
+    );
+    assert_ok(host.lqx(&["network", "delete", "blue"]));
 }

@@ -157,7 +157,7 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
     synced(&host);
 
     // Independently, in the northbound database.
-    let lsp = format!("lqx-{}", vm1.id);
+    let lsp = vm1.id.to_string();
     assert_eq!(
         nbctl(&nb, &["lsp-get-addresses", &lsp]),
         format!("{} 10.0.0.2", vm1.mac)

@@ -347,7 +347,26 @@ pub fn check_spec(spec: &VmSpec) -> Vec<String> {
         push(Err(format!("nics: at most {MAX_NICS}")));
     }
     for nic in &spec.nics {
-        push(check_bridge_name(&nic.bridge));
+        match (&nic.bridge, &nic.network) {
+            (Some(bridge), None) => {
+                push(check_bridge_name(bridge));
+                if nic.ip.is_some() || !nic.security_groups.is_empty() {
+                    push(Err(format!(
+                        "NIC on bridge {bridge}: an address and security groups need a network"
+                    )));
+                }
+            }
+            (None, Some(network)) => {
+                if !is_name(network, 63) {
+                    push(Err(format!(
+                        "network {network:?}: use 1 to 63 of a-z, 0-9 and '-', not at either end"
+                    )));
+                }
+            }
+            _ => push(Err(
+                "a NIC is on a bridge or on a network: give one of them".into(),
+            )),
+        }
         if let Some(mac) = &nic.mac {
             push(check_mac(mac));
         }
@@ -418,9 +437,10 @@ fn unfit(spec: &VmSpec, candidate: &Candidate) -> Option<String> {
             return Some(format!("{name} has no local pool {pool}"));
         }
     }
-    for nic in &spec.nics {
-        if !capacity.bridges.contains(&nic.bridge) {
-            return Some(format!("{name} has no bridge {}", nic.bridge));
+    // A NIC on a virtual network binds on whichever chassis runs the VM.
+    for bridge in spec.nics.iter().filter_map(|n| n.bridge.as_ref()) {
+        if !capacity.bridges.contains(bridge) {
+            return Some(format!("{name} has no bridge {bridge}"));
         }
     }
     let free = capacity
@@ -494,10 +514,7 @@ mod tests {
                 image: "web-1".into(),
             }],
             cdrom: None,
-            nics: vec![VmNic {
-                bridge: "br0".into(),
-                mac: None,
-            }],
+            nics: vec![VmNic::on_bridge("br0")],
             cloud_init: None,
             boot: vec![],
             firmware: Firmware::Bios,
@@ -530,7 +547,11 @@ mod tests {
         bad.vcpus = 0;
         bad.memory_mib = 16;
         bad.nics[0].mac = Some("01:00:5e:00:00:01".into());
-        bad.nics[0].bridge = "a-very-long-bridge-name".into();
+        bad.nics[0].bridge = Some("a-very-long-bridge-name".into());
+        bad.nics.push(VmNic {
+            network: Some("blue".into()),
+            ..VmNic::on_bridge("br0")
+        });
         bad.boot = vec![BootDevice::Cdrom, BootDevice::Cdrom];
         bad.disks.push(bad.disks[0].clone());
         let problems = check_spec(&bad).join("\n");
@@ -540,6 +561,7 @@ mod tests {
             "memory: 16 MiB",
             "unicast",
             "bridge \"a-very-long-bridge-name\"",
+            "give one of them",
             "named twice",
             "given twice",
             "no CD-ROM image",

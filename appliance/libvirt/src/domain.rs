@@ -133,6 +133,9 @@ pub struct Nic {
     pub bridge: String,
     /// Its MAC address: six hex octets separated by `:`, unicast.
     pub mac: String,
+    /// On an Open vSwitch bridge: the `iface-id` the interface gets in its
+    /// `external_ids` (an OVN logical switch port binds to it).
+    pub ovs_interface_id: Option<String>,
 }
 
 /// A device in the boot order.
@@ -319,7 +322,7 @@ struct Devices<'a> {
     disks: Vec<CheckedDisk<'a>>,
     cdrom: Option<&'a str>,
     seed: Option<&'a str>,
-    nics: Vec<(&'a str, String)>,
+    nics: Vec<(&'a str, String, Option<&'a str>)>,
     serial: &'a str,
     nvram: Option<&'a str>,
     disk_boot: Option<u32>,
@@ -378,7 +381,11 @@ impl<'a> Devices<'a> {
                 if !is_bridge_name(&nic.bridge) {
                     return Err(DomainSpecError::Bridge(nic.bridge.clone()));
                 }
-                Ok((nic.bridge.as_str(), unicast_mac(&nic.mac)?))
+                Ok((
+                    nic.bridge.as_str(),
+                    unicast_mac(&nic.mac)?,
+                    nic.ovs_interface_id.as_deref(),
+                ))
             })
             .collect::<Result<_, _>>()?;
         let serial = checked_path("serial socket", &spec.serial_socket)?;
@@ -447,9 +454,9 @@ impl<'a> Devices<'a> {
         if let Some(seed) = self.seed {
             push(&cdrom_drive(SEED_TARGET, Some(seed), None));
         }
-        for (index, (bridge, mac)) in self.nics.iter().enumerate() {
+        for (index, (bridge, mac, iface_id)) in self.nics.iter().enumerate() {
             let boot = if index == 0 { self.nic_boot } else { None };
-            push(&bridge_nic(bridge, mac, boot));
+            push(&bridge_nic(bridge, mac, *iface_id, boot));
         }
         push(&serial_console(self.serial));
         // The tablet gives VNC absolute pointer positions, so the guest's
@@ -480,11 +487,16 @@ fn file_disk(index: usize, path: &str, format: FileFormat, boot: Option<u32>) ->
     xml
 }
 
-fn bridge_nic(bridge: &str, mac: &str, boot: Option<u32>) -> String {
+fn bridge_nic(bridge: &str, mac: &str, iface_id: Option<&str>, boot: Option<u32>) -> String {
     let mut xml = String::new();
     xml.push_str("<interface type='bridge'>\n");
     let _ = writeln!(xml, "  <mac address='{mac}'/>");
     let _ = writeln!(xml, "  <source bridge='{}'/>", escape(bridge));
+    if let Some(id) = iface_id {
+        xml.push_str("  <virtualport type='openvswitch'>\n");
+        let _ = writeln!(xml, "    <parameters interfaceid='{}'/>", escape(id));
+        xml.push_str("  </virtualport>\n");
+    }
     xml.push_str("  <model type='virtio'/>\n");
     push_boot(&mut xml, boot);
     xml.push_str("</interface>\n");

@@ -66,6 +66,7 @@ fn bios_vm(libvirtd: &LibvirtdFixture, lv: &Libvirt, dir: &Path) {
             .map(|b| Nic {
                 bridge: b.name.clone(),
                 mac: mac.into(),
+                ovs_interface_id: None,
             })
             .collect(),
         boot: vec![Boot::Cdrom, Boot::Disk, Boot::Network],

@@ -12,6 +12,9 @@ use lqx_libvirt::domain::{self, Boot, DiskSource, DomainSpec, FileFormat, Nic};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// OVN's integration bridge on every chassis.
+const INTEGRATION_BRIDGE: &str = "br-int";
+
 /// Names of a VM's files in its directory.
 pub const SEED_FILE: &str = "seed.iso";
 /// The UEFI variables.
@@ -121,11 +124,17 @@ impl VmService {
             .iter()
             .enumerate()
             .map(|(i, nic)| Nic {
-                bridge: nic.bridge.clone(),
+                // A NIC on a virtual network joins OVN's integration bridge
+                // as its port's OVS interface.
+                bridge: nic
+                    .bridge
+                    .clone()
+                    .unwrap_or_else(|| INTEGRATION_BRIDGE.to_owned()),
                 mac: nic
                     .mac
                     .clone()
                     .unwrap_or_else(|| vm::default_mac(record.id, i)),
+                ovs_interface_id: nic.network.as_ref().and(nic.port.clone()),
             })
             .collect();
         let boot = vm::boot_order(spec)

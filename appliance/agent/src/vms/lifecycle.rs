@@ -46,8 +46,10 @@ impl VmService {
             lqx_cloudinit::validate(&nocloud(data))
                 .map_err(|e| AgentError::Invalid(crate::api::error::chain(&e)))?;
         }
+        let id = Uuid::new_v4();
+        let spec = self.attach_ports(id, spec).await?;
         let record = VmRecord {
-            id: Uuid::new_v4(),
+            id,
             spec,
             host: self.host_id,
             power: if start {
@@ -60,32 +62,44 @@ impl VmService {
         let lock = self.lock_of(record.id);
         let _held = lock.lock().await;
         // Everything the domain refers to must exist before anything is
-        // written.
-        let domain = self.domain_spec(&record).await?;
-        let xml = lqx_libvirt::domain::domain_xml(&domain)
-            .map_err(|e| AgentError::Invalid(crate::api::error::chain(&e)))?;
-        let store = self.store().await?;
-        let created = store
-            .create_many(vec![
-                Put {
-                    key: vm::name_key(&record.spec.name),
-                    value: record.id.to_string().into_bytes(),
-                    lease: None,
-                },
-                Put {
-                    key: vm::spec_key(record.id),
-                    value: json(&record),
-                    lease: None,
-                },
-            ])
-            .await
-            .map_err(AgentError::Cluster)?;
-        if !created {
-            return Err(AgentError::Conflict(format!(
-                "a VM named {} already exists in the cluster",
-                record.spec.name
-            )));
+        // written; ports taken above are given back when this fails.
+        let checked = async {
+            let domain = self.domain_spec(&record).await?;
+            let xml = lqx_libvirt::domain::domain_xml(&domain)
+                .map_err(|e| AgentError::Invalid(crate::api::error::chain(&e)))?;
+            let created = self
+                .store()
+                .await?
+                .create_many(vec![
+                    Put {
+                        key: vm::name_key(&record.spec.name),
+                        value: record.id.to_string().into_bytes(),
+                        lease: None,
+                    },
+                    Put {
+                        key: vm::spec_key(record.id),
+                        value: json(&record),
+                        lease: None,
+                    },
+                ])
+                .await
+                .map_err(AgentError::Cluster)?;
+            if !created {
+                return Err(AgentError::Conflict(format!(
+                    "a VM named {} already exists in the cluster",
+                    record.spec.name
+                )));
+            }
+            Ok(xml)
         }
+        .await;
+        let xml = match checked {
+            Ok(xml) => xml,
+            Err(e) => {
+                self.release_ports(&record).await;
+                return Err(e);
+            }
+        };
         let made = async {
             let dir = self.make_vm_dir(record.id)?;
             if let Some(data) = &record.spec.cloud_init {
@@ -113,8 +127,69 @@ impl VmService {
         self.report(&record).await
     }
 
+    /// Takes a port on each NIC's virtual network for VM `id`, filling in
+    /// the NICs' MAC, address and port. Nothing is taken when one fails.
+    async fn attach_ports(&self, id: Uuid, spec: VmSpec) -> Result<VmSpec, AgentError> {
+        if spec.nics.iter().all(|n| n.network.is_none()) {
+            return Ok(spec);
+        }
+        self.vnet
+            .change(|state| {
+                let mut spec = spec.clone();
+                let name = spec.name.clone();
+                for (index, nic) in spec.nics.iter_mut().enumerate() {
+                    let Some(network) = nic.network.clone() else {
+                        continue;
+                    };
+                    let request = lqx_api::PortCreate {
+                        name: Some(format!("{name}-nic{index}")),
+                        network,
+                        ip: nic.ip,
+                        mac: nic.mac.clone(),
+                        security_groups: nic.security_groups.clone(),
+                    };
+                    let port = state.create_port(Uuid::new_v4(), &request, Some(id))?;
+                    nic.mac = Some(port.mac);
+                    nic.ip = port.ip;
+                    nic.port = Some(port.id.to_string());
+                }
+                Ok(spec)
+            })
+            .await
+    }
+
+    /// Gives back the ports of the VM's NICs; logged, not returned: the
+    /// caller is already failing or the VM is already gone.
+    async fn release_ports(&self, record: &VmRecord) {
+        if let Err(e) = self.detach_ports(record).await {
+            tracing::warn!(vm = %record.id, error = %crate::api::error::chain(&e), "cannot give back the VM's ports");
+        }
+    }
+
+    async fn detach_ports(&self, record: &VmRecord) -> Result<(), AgentError> {
+        if record.spec.nics.iter().all(|n| n.network.is_none()) {
+            return Ok(());
+        }
+        let id = record.id;
+        self.vnet
+            .change(|state| {
+                let names: Vec<String> = state
+                    .ports
+                    .values()
+                    .filter(|p| p.vm == Some(id))
+                    .map(|p| p.name.clone())
+                    .collect();
+                for name in names {
+                    state.delete_port(&name)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     /// Takes back what a failed create made.
     async fn undo_create(&self, record: &VmRecord) {
+        self.release_ports(record).await;
         if let Ok(hypervisor) = self.hypervisor() {
             let name = Self::domain_name(record);
             let _ = hypervisor
@@ -321,6 +396,9 @@ impl VmService {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => tracing::warn!(vm = %record.id, error = %e, "cannot remove the VM's files"),
         }
+        // Before the records: if this fails, the VM is still there to
+        // delete again.
+        self.detach_ports(&record).await?;
         self.store()
             .await?
             .delete_many(vec![

@@ -83,12 +83,24 @@ impl Default for VmOptions {
     }
 }
 
+/// The services VMs use: the cluster store for records, Ceph for RBD
+/// disks, the virtual networks for NICs' ports.
+pub struct Peers {
+    /// The cluster.
+    pub cluster: Arc<ClusterService>,
+    /// The Ceph client.
+    pub ceph: Arc<CephService>,
+    /// The virtual networks.
+    pub vnet: Arc<crate::vnet::VnetService>,
+}
+
 /// The VM service of this host.
 pub struct VmService {
     host_id: Uuid,
     probe: Arc<dyn lqx_host::HostProbe>,
     cluster: Arc<ClusterService>,
     ceph: Arc<CephService>,
+    vnet: Arc<crate::vnet::VnetService>,
     hypervisor: Option<Hypervisor>,
     accel: lqx_libvirt::domain::Accel,
     /// `DATA/vms`: seeds, UEFI variables and serial sockets.
@@ -109,11 +121,15 @@ impl VmService {
         host_id: Uuid,
         state_dir: &std::path::Path,
         probe: Arc<dyn lqx_host::HostProbe>,
-        cluster: Arc<ClusterService>,
-        ceph: Arc<CephService>,
+        peers: Peers,
         manager: Arc<dyn lqx_systemd::ServiceManager>,
         options: &VmOptions,
     ) -> Self {
+        let Peers {
+            cluster,
+            ceph,
+            vnet,
+        } = peers;
         let data_dir = options
             .data_dir
             .clone()
@@ -139,6 +155,7 @@ impl VmService {
             probe,
             cluster,
             ceph,
+            vnet,
             hypervisor: options
                 .libvirt_uri
                 .clone()

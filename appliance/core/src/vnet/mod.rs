@@ -139,11 +139,11 @@ impl VnetState {
     }
 }
 
-/// The OVN logical switch port name of a port: its id, so a port renamed
-/// or recreated under the same name is a different OVN port, and the name
-/// is also the OVS interface's `iface-id`.
+/// The OVN logical switch port name of a port: its id, so a port recreated
+/// under the same name is a different OVN port. It is also the OVS
+/// interface's `iface-id`, which libvirt takes only as a UUID.
 pub fn lsp_name(port: &Port) -> String {
-    format!("lqx-{}", port.id)
+    port.id.to_string()
 }
 
 /// A security group's OVN port group (names allow `[A-Za-z0-9_]`).

@@ -24,10 +24,14 @@ fn bios() -> DomainSpec {
             Nic {
                 bridge: "br-mgmt".into(),
                 mac: "52:54:00:12:34:56".into(),
+                ovs_interface_id: None,
             },
+            // On a virtual network: OVN's integration bridge, the port's
+            // id as the OVS interface's iface-id.
             Nic {
-                bridge: "br-data".into(),
+                bridge: "br-int".into(),
                 mac: "52:54:00:AB:CD:EF".into(),
+                ovs_interface_id: Some("6f1d3c7e-0000-4000-8000-000000000002".into()),
             },
         ],
         boot: vec![Boot::Cdrom, Boot::Disk],
