@@ -31,7 +31,9 @@ impl EncapType {
 #[serde(deny_unknown_fields)]
 pub struct ChassisRequest {
     /// The southbound database: `tcp:IP:PORT` or `ssl:IP:PORT`, several
-    /// comma-separated for a clustered database.
+    /// comma-separated for a clustered database. Empty or left out: the
+    /// cluster's OVN central southbound database (`PUT /v1/ovn/central`).
+    #[serde(default)]
     pub sb_remote: String,
     /// This host's tunnel endpoint: one of its own addresses.
     #[schema(value_type = String)]

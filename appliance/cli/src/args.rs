@@ -251,8 +251,8 @@ pub enum OvnCommand {
     /// database lists it.
     Register {
         /// Southbound database: tcp:IP:PORT or ssl:IP:PORT, comma-separated
-        /// for a cluster.
-        #[arg(long, value_name = "REMOTES")]
+        /// for a cluster; default the cluster's (`lqx ovn central`).
+        #[arg(long, value_name = "REMOTES", default_value = "")]
         sb_remote: String,
         /// This host's tunnel endpoint (one of its addresses).
         #[arg(long, value_name = "IP")]

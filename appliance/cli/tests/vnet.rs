@@ -8,7 +8,7 @@
 
 use lqx_api::{FloatingIp, Network, Port, SecurityGroup, VnetSync};
 use lqx_test_support::cluster::{ClusterHost, wait_for};
-use lqx_test_support::ovn::{OvnCentral, nbctl, sbctl};
+use lqx_test_support::ovn::{OvnCentral, OvnHost, nbctl, sbctl};
 use lqx_test_support::{assert_ok, assert_refused};
 
 const ADDRESS: &str = "127.0.0.101";
@@ -57,11 +57,32 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
     let mut central = OvnCentral::start();
     let nb = central.nb.server.unix_remote();
     let sb = central.sb.server.unix_remote();
-    sbctl(&sb, &["chassis-add", "hv-a", "geneve", "127.0.0.1"]);
+    // A chassis of another host (its tunnel address differs from ours:
+    // the southbound database allows one chassis per address).
+    sbctl(&sb, &["chassis-add", "hv-a", "geneve", "127.0.0.2"]);
+    // This host's Open vSwitch and ovn-controller, to register as a
+    // chassis on the cluster's southbound database.
+    let ovs = OvnHost::start();
+    let ovs_db = ovs.ovs.server.unix_remote();
     // A port of its own: an agent of another test without --address holds
     // the wildcard 8443.
-    let mut host = ClusterHost::start_with(ADDRESS, &["--api-port", "18101"]).await;
+    let mut host = ClusterHost::start_with(
+        ADDRESS,
+        &[
+            "--api-port",
+            "18101",
+            "--ovs-db",
+            &ovs_db,
+            "--ovn-wait",
+            "20",
+        ],
+    )
+    .await;
     host.init(&[]);
+    assert_refused(
+        host.lqx(&["ovn", "register", "--encap-ip", "127.0.0.1"]),
+        "no OVN central set",
+    );
 
     // Nothing is written before the central databases are known.
     assert_refused(host.lqx(&["ovn", "central"]), "no OVN central");
@@ -188,6 +209,52 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
         )
         .contains('7')
     );
+
+    // Registering without a southbound database takes the cluster's; the
+    // new chassis is scheduled for the router's gateway too.
+    assert_ok(host.lqx(&["ovn", "register", "--encap-ip", "127.0.0.1"]));
+    let chassis = sbctl(&sb, &["--bare", "--columns=name", "list", "Chassis"]);
+    assert!(chassis.contains(&host.id), "{chassis}");
+    let gateways = wait_for(|| {
+        let n = nbctl(
+            &nb,
+            &[
+                "--bare",
+                "--columns=chassis_name",
+                "list",
+                "Gateway_Chassis",
+            ],
+        );
+        n.contains(&host.id).then_some(n)
+    })
+    .expect("the new chassis hosts the gateway too");
+    assert!(gateways.contains("hv-a"), "{gateways}");
+    // An interface on br-int whose iface-id is the port's id (what libvirt
+    // makes of a VM NIC on a network) binds the port here: it comes up.
+    let iface_id = format!("external_ids:iface-id={}", vm1.id);
+    ovs.vsctl(&[
+        "add-port",
+        "br-int",
+        "tap-vm1",
+        "--",
+        "set",
+        "Interface",
+        "tap-vm1",
+        "type=dummy",
+        &iface_id,
+    ]);
+    wait_for(|| (nbctl(&nb, &["lsp-get-up", &vm1.id.to_string()]) == "up").then_some(()))
+        .unwrap_or_else(|| {
+            panic!(
+                "vm1's port is not up: {}\n{}\n{}",
+                sbctl(
+                    &sb,
+                    &["find", "Port_Binding", &format!("logical_port={}", vm1.id)]
+                ),
+                ovs.vsctl(&["list", "Interface", "tap-vm1"]),
+                std::fs::read_to_string(central.dir().join("ovn-northd.log")).unwrap_or_default()
+            )
+        });
     let written = rows(&nb);
 
     // Refusals: clear messages, nothing stored, nothing written.

@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use super::json::ApiJson;
-use crate::agent::Agent;
+use crate::agent::{Agent, AgentError};
 use axum::Json;
 use axum::extract::State;
 use lqx_api::{AddressScope, ChassisRequest, ChassisStatus, ErrorBody};
@@ -20,7 +20,8 @@ pub async fn get_chassis(State(agent): State<Arc<Agent>>) -> Json<ChassisStatus>
     Json(agent.ovn().status().await)
 }
 
-/// Registers this host as a chassis: writes the settings into the local
+/// Registers this host as a chassis (on the cluster's OVN central
+/// southbound database when none is given): writes the settings into the local
 /// Open_vSwitch database and returns once ovn-controller's `Chassis` and
 /// `Encap` rows are in the southbound database. Nothing is written when
 /// the southbound database does not answer, and the settings are undone
@@ -38,8 +39,19 @@ pub async fn get_chassis(State(agent): State<Arc<Agent>>) -> Json<ChassisStatus>
 )]
 pub async fn post_chassis(
     State(agent): State<Arc<Agent>>,
-    ApiJson(request): ApiJson<ChassisRequest>,
+    ApiJson(mut request): ApiJson<ChassisRequest>,
 ) -> Result<Json<ChassisStatus>, ApiError> {
+    if request.sb_remote.trim().is_empty() {
+        let central = match agent.vnet().state().await {
+            Ok(state) => state.central,
+            Err(_) => None,
+        };
+        request.sb_remote = central.map(|c| c.sb_remote).ok_or_else(|| {
+            AgentError::Invalid(
+                "no southbound database given, and the cluster has no OVN central set".into(),
+            )
+        })?;
+    }
     let facts = agent.facts().await?;
     let addresses: Vec<std::net::IpAddr> = facts
         .interfaces

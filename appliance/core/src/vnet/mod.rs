@@ -151,7 +151,9 @@ pub fn port_group_name(id: Uuid) -> String {
     format!("lqx_sg_{}", id.simple())
 }
 
-/// The address set of a security group's IPv4 addresses.
+/// The address set of a security group's IPv4 addresses: the one
+/// ovn-northd derives from its port group (`PG_ip4`) and keeps in the
+/// southbound database.
 pub fn address_set_name(id: Uuid) -> String {
     format!("lqx_sg_{}_ip4", id.simple())
 }

@@ -12,10 +12,11 @@
 //!   (`Gateway_Chassis`), a default route and an SNAT rule per attached
 //!   network. A floating IP is a `dnat_and_snat` rule on it.
 //! - a security group: a `Port_Group` of its ports with one `ACL` per
-//!   rule (`allow-related`, priority 1002), and an `Address_Set` of its
-//!   ports' addresses for rules naming it as peer; every port in any
-//!   group is also in [`DROP_GROUP`], whose ACLs (priority 1001) drop the
-//!   rest.
+//!   rule (`allow-related`, priority 1002); rules naming a group as peer
+//!   match ovn-northd's own address set of its port group's addresses
+//!   (`$PG_ip4`: a set of ours by that name would collide with it in the
+//!   southbound database); every port in any group is also in
+//!   [`DROP_GROUP`], whose ACLs (priority 1001) drop the rest.
 //! - a load balancer: a `Load_Balancer` on its network's switch and
 //!   router, with a health check when asked.
 
@@ -38,7 +39,6 @@ const NAT: &str = "NAT";
 const ROUTE: &str = "Logical_Router_Static_Route";
 const PG: &str = "Port_Group";
 const ACL: &str = "ACL";
-const AS: &str = "Address_Set";
 const LB: &str = "Load_Balancer";
 const HC: &str = "Load_Balancer_Health_Check";
 
@@ -48,11 +48,6 @@ pub const TABLES: &[ManagedTable] = &[
         name: DHCP,
         root: true,
         columns: &["cidr", "options"],
-    },
-    ManagedTable {
-        name: AS,
-        root: true,
-        columns: &["name", "addresses"],
     },
     ManagedTable {
         name: ACL,
@@ -131,10 +126,6 @@ const MAX_GATEWAY_CHASSIS: usize = 5;
 
 fn s(text: &str) -> Datum {
     Datum::scalar(text)
-}
-
-fn strings<I: IntoIterator<Item = String>>(items: I) -> Datum {
-    Datum::set(items.into_iter().map(Atom::String))
 }
 
 fn names(pairs: &[(&str, &str)]) -> Datum {
@@ -502,14 +493,6 @@ pub fn desired_rows(state: &VnetState, chassis: &[String]) -> Vec<DesiredRow> {
             .values()
             .filter(|p| p.security_groups.contains(&group.name))
             .collect();
-        rows.push(
-            DesiredRow::new(AS, format!("as:{}", group.id))
-                .set("name", s(&address_set_name(group.id)))
-                .set(
-                    "addresses",
-                    strings(members.iter().filter_map(|p| p.ip.map(|ip| ip.to_string()))),
-                ),
-        );
         let mut acls = Vec::new();
         for rule in &group.rules {
             let direction = match rule.spec.direction {
