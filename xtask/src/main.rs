@@ -24,8 +24,8 @@ const USAGE: &str = "usage: cargo xtask <test|run|run-local|image|bench|bench-im
   run        build the appliance image and boot it in QEMU, console in this terminal
   run-local  build lqxd and the console and run them on this machine
   image      build the appliance image and ISO only
-  bench      print the agent's, the console's, the OVSDB client's, the volume, the cluster and
-             the VM benchmark figures
+  bench      print the agent's, the console's, the OVSDB client's, the volume, the cluster,
+             the VM and the virtual network benchmark figures
   bench-image  print build time, sizes and boot time of the image next to stock trixie
   openapi  regenerate docs/openapi.json from the code
   setup    only install the Debian packages the tests need";
@@ -116,7 +116,8 @@ fn bench() -> Result<(), String> {
     // Its hosts run `lqx` too, as the tests do.
     cargo(&["build", "--release", "--workspace", "--bins"])?;
     cargo(&["bench", "-p", "lqx", "--bench", "cluster"])?;
-    cargo(&["bench", "-p", "lqx", "--bench", "vms"])
+    cargo(&["bench", "-p", "lqx", "--bench", "vms"])?;
+    cargo(&["bench", "-p", "lqx", "--bench", "vnet"])
 }
 
 fn openapi() -> Result<(), String> {
