@@ -45,6 +45,16 @@ pub const TEST: &[&str] = &[
     // them.
     "etcd-server",
     "etcd-client",
+    // The network tests' guest disk image (lqx-test-support's `guest`): an
+    // isohybrid ISO made by xorriso with isolinux, depmod for the order of
+    // the kernel modules it loads and xz for modules shipped compressed.
+    "xorriso",
+    "isolinux",
+    "syslinux-common",
+    "kmod",
+    "xz-utils",
+    // `ping` from a namespace on the external segment, for the floating IP.
+    "iputils-ping",
 ];
 
 fn installed(package: &str) -> bool {

@@ -40,7 +40,10 @@ impl CephFixture {
         Self::start_at(ns.addr().into(), ns.exec_prefix())
     }
 
-    fn start_at(ip: std::net::IpAddr, prefix: Vec<String>) -> Self {
+    /// Creates the cluster on `ip` through `prefix` (`ip netns exec NS`,
+    /// `ip` an address inside that namespace: hosts on the namespace's
+    /// segment reach it there).
+    pub fn start_at(ip: std::net::IpAddr, prefix: Vec<String>) -> Self {
         // In memory when the machine has /dev/shm: the monitor's store then
         // neither waits on nor fails with a busy or nearly full disk.
         let shm = Path::new("/dev/shm");

@@ -41,6 +41,11 @@ impl ClusterHost {
         Self::launch(prefix, address, &[]).await
     }
 
+    /// Starts an agent on `address` through `prefix` with extra flags.
+    pub async fn start_through_with(prefix: Vec<String>, address: &str, extra: &[&str]) -> Self {
+        Self::launch(prefix, address, extra).await
+    }
+
     async fn launch(prefix: Vec<String>, address: &str, extra: &[&str]) -> Self {
         let mut args = vec!["--address", address];
         args.extend_from_slice(extra);

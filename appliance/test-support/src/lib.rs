@@ -9,6 +9,7 @@ pub mod bench;
 mod bins;
 pub mod ceph;
 pub mod cluster;
+pub mod guest;
 pub mod libvirt;
 mod loop_disk;
 pub mod netns;

@@ -92,8 +92,12 @@ const INIT_SCRIPT: &str = r#"set -e
 dir=$1
 shift
 while [ $# -gt 1 ]; do
+    case "$2" in
+    /*) src=$2 ;;
+    *) src=$dir/$2 ;;
+    esac
     mkdir -p "$1"
-    mount --bind "$dir/$2" "$1"
+    mount --bind "$src" "$1"
     shift 2
 done
 # The first CPU this process may use: CPU 0 unless a cpuset says otherwise.
@@ -117,6 +121,15 @@ impl LibvirtdFixture {
     /// Starts libvirtd and waits until it answers `virsh version` (its QEMU
     /// driver is then initialised).
     pub fn start() -> Self {
+        Self::start_in(vec![], &[])
+    }
+
+    /// Starts libvirtd through `prefix` (`ip netns exec NS`: the taps of
+    /// its VMs are then made in that namespace) with `mounts` too: pairs of
+    /// a path in libvirtd's view and the directory mounted there (such as
+    /// a host's OVS run directory on `/run/openvswitch`, where the
+    /// `ovs-vsctl` libvirt runs finds its database).
+    pub fn start_in(prefix: Vec<String>, mounts: &[(&str, &Path)]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("libvirtd-fixture-")
             .tempdir()
@@ -133,13 +146,26 @@ impl LibvirtdFixture {
         // setpriv: should the test process die without dropping the
         // fixture (an abort, a timeout's SIGKILL), unshare gets SIGKILL and
         // the namespace goes with it instead of leaving QEMUs running.
-        let child = Command::new("setpriv")
+        let mut cmd = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut cmd = Command::new(first);
+                cmd.args(rest).arg("setpriv");
+                cmd
+            }
+            None => Command::new("setpriv"),
+        };
+        let child = cmd
             .args(["--pdeathsig", "KILL", "--", "unshare"])
             .args(["--mount", "--propagation", "private"])
             .args(["--pid", "--fork", "--mount-proc", "--kill-child"])
             .args(["sh", "-c", INIT_SCRIPT, "libvirtd-init"])
             .arg(d)
             .args(PRIVATE_DIRS.iter().flat_map(|(path, sub)| [*path, *sub]))
+            .args(
+                mounts
+                    .iter()
+                    .flat_map(|(path, source)| [std::ffi::OsStr::new(path), source.as_os_str()]),
+            )
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("output file"))
             .stderr(out)

@@ -141,6 +141,31 @@ impl Lan {
         name
     }
 
+    /// Plugs the existing namespace `ns` (one of another segment, say) into
+    /// this one through a new interface `ifname`, up, holding `addr`/24 if
+    /// given (a port for a bridge of OVS's gets none).
+    pub fn plug(&mut self, ns: &str, ifname: &str, addr: Option<Ipv4Addr>) {
+        let port = format!("p{}", self.hosts.len());
+        ip(&[
+            "-n", &self.hub, "link", "add", &port, "type", "veth", "peer", "name", ifname, "netns",
+            ns,
+        ]);
+        ip(&["-n", &self.hub, "link", "set", &port, "master", "br0", "up"]);
+        if let Some(addr) = addr {
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{addr}/24"),
+                "dev",
+                ifname,
+            ]);
+        }
+        ip(&["-n", ns, "link", "set", ifname, "up"]);
+        self.hosts.push((ns.to_owned(), port));
+    }
+
     fn port(&self, ns: &str) -> &str {
         self.hosts
             .iter()

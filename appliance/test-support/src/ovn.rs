@@ -2,6 +2,12 @@
 //! and southbound databases, ovn-northd, a host's Open_vSwitch database,
 //! ovs-vswitchd with the dummy datapath (no kernel module, as OVS's own
 //! tests run it) and ovn-controller, every file in private directories.
+//!
+//! For traffic between hosts, the same stack runs inside network
+//! namespaces the test made: the central databases listening on an
+//! address of a namespace, and each host's vswitchd with the userspace
+//! datapath (`netdev`: real packets through AF_PACKET sockets, tunnels
+//! encapsulated by vswitchd itself, still no kernel module).
 
 use crate::ovsdb::{OVN_NB_SCHEMA, OVN_SB_SCHEMA, OvsdbFixture, VSWITCH_SCHEMA};
 use std::path::{Path, PathBuf};
@@ -17,9 +23,16 @@ impl Drop for Daemon {
     }
 }
 
-fn daemon(dir: &Path, name: &str, program: &str, args: &[String]) -> Daemon {
+fn daemon(dir: &Path, prefix: &[String], name: &str, program: &str, args: &[String]) -> Daemon {
     let stderr = std::fs::File::create(dir.join(format!("{name}.stderr"))).expect("log file");
-    let mut cmd = Command::new(program);
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut cmd = Command::new(first);
+            cmd.args(rest).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    };
     cmd.args(args)
         .arg("--no-chdir")
         .arg("-vconsole:off")
@@ -67,14 +80,23 @@ pub struct OvnCentral {
 impl OvnCentral {
     /// Starts NB, SB and ovn-northd.
     pub fn start() -> Self {
+        Self::start_in(vec![], [127, 0, 0, 1].into())
+    }
+
+    /// Starts NB, SB and ovn-northd through `prefix` (`ip netns exec
+    /// NS`), the databases' TCP ports on `listen`, an address inside that
+    /// namespace.
+    pub fn start_in(prefix: Vec<String>, listen: std::net::IpAddr) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ovn-central-")
             .tempdir()
             .expect("temporary directory");
-        let nb = OvsdbFixture::start(OVN_NB_SCHEMA);
-        let sb = OvsdbFixture::start(OVN_SB_SCHEMA);
+        let nb = OvsdbFixture::start_in(OVN_NB_SCHEMA, prefix.clone(), listen);
+        let sb = OvsdbFixture::start_in(OVN_SB_SCHEMA, prefix, listen);
+        // northd reaches both over their Unix sockets: no namespace needed.
         let northd = daemon(
             dir.path(),
+            &[],
             "ovn-northd",
             "ovn-northd",
             &[
@@ -103,6 +125,7 @@ pub struct OvnHost {
     pub ovs: OvsdbFixture,
     _vswitchd: Daemon,
     controller: Option<Daemon>,
+    prefix: Vec<String>,
 }
 
 impl OvnHost {
@@ -110,30 +133,69 @@ impl OvnHost {
     /// ovn-controller. ovn-controller idles until the chassis settings
     /// appear in the database.
     pub fn start() -> Self {
+        Self::launch(
+            vec![],
+            &["--enable-dummy=override".into(), "--disable-system".into()],
+        )
+    }
+
+    /// Starts the host's daemons through `prefix` (`ip netns exec NS`),
+    /// vswitchd able to use the userspace datapath: bridges made with
+    /// `datapath_type=netdev` pass real packets between the namespace's
+    /// interfaces and Geneve tunnels.
+    pub fn start_in(prefix: Vec<String>) -> Self {
+        let host = Self::launch(prefix, &[]);
+        // Where OVS's tools look by default (libvirt runs `ovs-vsctl`
+        // without `--db` to plug a VM's interface): a directory holding
+        // `db.sock`, to be mounted on /run/openvswitch for them.
+        let run = host.ovs_rundir();
+        std::fs::create_dir_all(&run).expect("OVS run directory");
+        std::os::unix::fs::symlink(host.ovs.server.socket(), run.join("db.sock"))
+            .expect("db.sock link");
+        host
+    }
+
+    fn launch(prefix: Vec<String>, vswitchd_args: &[String]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ovn-host-")
             .tempdir()
             .expect("temporary directory");
         let ovs = OvsdbFixture::start(VSWITCH_SCHEMA);
         ovs.vsctl(&["init"]);
-        let vswitchd = daemon(
-            dir.path(),
-            "ovs-vswitchd",
-            "ovs-vswitchd",
-            &[
-                ovs.server.unix_remote(),
-                "--enable-dummy=override".into(),
-                "--disable-system".into(),
-            ],
-        );
+        let mut args = vec![ovs.server.unix_remote()];
+        args.extend_from_slice(vswitchd_args);
+        let vswitchd = daemon(dir.path(), &prefix, "ovs-vswitchd", "ovs-vswitchd", &args);
         let mut host = Self {
             dir,
             ovs,
             _vswitchd: vswitchd,
             controller: None,
+            prefix,
         };
         host.start_controller();
         host
+    }
+
+    /// A directory whose `db.sock` is this host's Open_vSwitch database
+    /// (made by [`OvnHost::start_in`]).
+    pub fn ovs_rundir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// `ovs-appctl -t ovs-vswitchd ARGS` output (`ofproto/trace`,
+    /// `dpctl/dump-flows`, ...), for a failing test's message.
+    pub fn appctl(&self, args: &[&str]) -> String {
+        let out = Command::new("ovs-appctl")
+            .arg("-t")
+            .arg(self.dir.path().join("ovs-vswitchd.ctl"))
+            .args(args)
+            .output()
+            .expect("ovs-appctl");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     }
 
     /// Starts ovn-controller (again).
@@ -141,6 +203,7 @@ impl OvnHost {
         self.controller = None;
         self.controller = Some(daemon(
             self.dir.path(),
+            &self.prefix,
             "ovn-controller",
             "ovn-controller",
             &[self.ovs.server.unix_remote()],

@@ -1,6 +1,7 @@
 //! Real `ovsdb-server`s from Debian's openvswitch and ovn packages: one
 //! standalone database, or a RAFT cluster of several members, each in the
-//! fixture's private directory, on 127.0.0.1 ports picked free.
+//! fixture's private directory, on 127.0.0.1 ports picked free (or on an
+//! address inside a network namespace the test made).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -44,6 +45,10 @@ pub struct OvsdbServer {
     pub raft_port: Option<u16>,
     /// Further arguments (SSL settings).
     extra: Vec<String>,
+    /// The command it runs through (`ip netns exec NS`), if any.
+    prefix: Vec<String>,
+    /// The address its TCP port listens on.
+    listen: std::net::IpAddr,
 }
 
 impl OvsdbServer {
@@ -51,10 +56,18 @@ impl OvsdbServer {
         let sock = self.socket();
         let log =
             std::fs::File::create(self.dir.join(format!("{}.log", self.name))).expect("log file");
-        let child = Command::new("ovsdb-server")
+        let mut cmd = match self.prefix.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg("ovsdb-server");
+                cmd
+            }
+            None => Command::new("ovsdb-server"),
+        };
+        let child = cmd
             .arg(&self.db)
             .arg(format!("--remote=punix:{}", sock.display()))
-            .arg(format!("--remote=ptcp:{}:127.0.0.1", self.port))
+            .arg(format!("--remote=ptcp:{}:{}", self.port, self.listen))
             .arg(format!("--unixctl={}", self.ctl().display()))
             .arg(format!(
                 "--pidfile={}",
@@ -113,9 +126,9 @@ impl OvsdbServer {
         format!("unix:{}", self.socket().display())
     }
 
-    /// `tcp:127.0.0.1:PORT`.
+    /// `tcp:ADDRESS:PORT` (127.0.0.1 unless started in a namespace).
     pub fn tcp_remote(&self) -> String {
-        format!("tcp:127.0.0.1:{}", self.port)
+        format!("tcp:{}:{}", self.listen, self.port)
     }
 
     /// SIGKILLs the server.
@@ -157,6 +170,13 @@ impl OvsdbFixture {
         Self::serve(schema, |_| vec![])
     }
 
+    /// Creates and serves a database from `schema` through `prefix` (`ip
+    /// netns exec NS`), its TCP port on `listen` (an address inside that
+    /// namespace). The Unix socket is reachable from anywhere.
+    pub fn start_in(schema: &str, prefix: Vec<String>, listen: std::net::IpAddr) -> Self {
+        Self::serve_at(schema, prefix, listen, |_| vec![])
+    }
+
     /// Like [`OvsdbFixture::start`], also listening for SSL on
     /// 127.0.0.1:`ssl_port` with `key`, `cert` and `ca` (PEM), requiring
     /// client certificates signed by `ca`, as OVS always does.
@@ -181,6 +201,15 @@ impl OvsdbFixture {
     /// `ovsdb-tool create` from `schema` in a new directory, then serves it
     /// with the arguments `extra` returns for that directory.
     fn serve(schema: &str, extra: impl FnOnce(&Path) -> Vec<String>) -> Self {
+        Self::serve_at(schema, vec![], [127, 0, 0, 1].into(), extra)
+    }
+
+    fn serve_at(
+        schema: &str,
+        prefix: Vec<String>,
+        listen: std::net::IpAddr,
+        extra: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ovsdb-fixture-")
             .tempdir()
@@ -198,6 +227,8 @@ impl OvsdbFixture {
             port: free_port(),
             raft_port: None,
             extra: extra(dir.path()),
+            prefix,
+            listen,
         };
         server.spawn();
         Self { _dir: dir, server }
@@ -270,6 +301,8 @@ impl OvsdbCluster {
                 port: free_port(),
                 raft_port: Some(raft_port),
                 extra: vec![],
+                prefix: vec![],
+                listen: [127, 0, 0, 1].into(),
             };
             member.spawn();
             members.push(member);

@@ -1,0 +1,459 @@
+//! Packets through the virtual networks, end to end: two hosts, each a
+//! network namespace with its own `lqxd`, libvirtd, Open vSwitch (the
+//! userspace datapath) and ovn-controller, clustered over a management
+//! segment and tunnelling Geneve over a second one; OVN's central
+//! databases and a Ceph cluster in the first host's namespace. On each
+//! host a VM (QEMU under TCG) boots a test guest from an RBD volume: a
+//! Debian kernel and a busybox initramfs that asks DHCP and pings the
+//! other guest every second, printing the results on its serial console,
+//! which the test reads through the API's serial WebSocket.
+//!
+//! Shown: both guests get the addresses of their ports from OVN's DHCP
+//! and ping each other across the hosts while a security group lets ICMP
+//! in; a floating IP on the router's gateway (the first host's external
+//! bridge) reaches the second host's guest from a namespace on the
+//! external segment; removing the rule stops both.
+
+use futures::StreamExt as _;
+use lqx_api::{FloatingIp, Network, Port, SecurityRule, Vm};
+use lqx_test_support::ceph::CephFixture;
+use lqx_test_support::cluster::{ClusterHost, wait_for};
+use lqx_test_support::libvirt::LibvirtdFixture;
+use lqx_test_support::netns::Lan;
+use lqx_test_support::ovn::{OvnCentral, OvnHost, nbctl};
+use lqx_test_support::{assert_ok, guest, text};
+use std::net::Ipv4Addr;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a guest may take to boot under TCG and report.
+const GUEST_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Runs `args` through `prefix`; panics on failure.
+fn run(prefix: &[String], args: &[&str]) -> String {
+    let mut cmd = Command::new(&prefix[0]);
+    cmd.args(&prefix[1..]).args(args);
+    let out = cmd.output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Whether one ping from `prefix`'s namespace to `to` is answered.
+fn pings(prefix: &[String], to: Ipv4Addr) -> bool {
+    Command::new(&prefix[0])
+        .args(&prefix[1..])
+        .args(["ping", "-c", "1", "-W", "1", &to.to_string()])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// One hypervisor: its namespace's daemons and agent.
+struct Hypervisor {
+    ovn: OvnHost,
+    libvirtd: LibvirtdFixture,
+    host: ClusterHost,
+}
+
+impl Hypervisor {
+    /// Starts OVS with the tunnel bridge on `eth1` (holding `tunnel_ip`)
+    /// and the integration bridge, libvirtd and the agent, in `ns`.
+    async fn start(ns: &str, address: Ipv4Addr, tunnel_ip: Ipv4Addr) -> Self {
+        let prefix = Lan::exec_prefix(ns);
+        let ovn = OvnHost::start_in(prefix.clone());
+        // The userspace datapath sends tunnel packets out of the bridge
+        // whose interface holds the route to the other end, so the tunnel
+        // address sits on a bridge of OVS's that owns the wire.
+        ovn.vsctl(&[
+            "add-br",
+            "br-phy",
+            "--",
+            "set",
+            "bridge",
+            "br-phy",
+            "datapath_type=netdev",
+            "--",
+            "add-port",
+            "br-phy",
+            "eth1",
+            // ovn-controller may have made br-int already (for the
+            // kernel's datapath, which is not there).
+            "--",
+            "--may-exist",
+            "add-br",
+            "br-int",
+            "--",
+            "set",
+            "bridge",
+            "br-int",
+            "datapath_type=netdev",
+            "fail_mode=secure",
+        ]);
+        wait_for(|| {
+            Command::new("ip")
+                .args(["-n", ns, "link", "show", "br-phy"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+                .then_some(())
+        })
+        .expect("vswitchd made br-phy");
+        run(
+            &prefix,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("{tunnel_ip}/24"),
+                "dev",
+                "br-phy",
+            ],
+        );
+        run(&prefix, &["ip", "link", "set", "br-phy", "up"]);
+        let libvirtd =
+            LibvirtdFixture::start_in(prefix.clone(), &[("/run/openvswitch", &ovn.ovs_rundir())]);
+        let uri = libvirtd.uri();
+        let ovs_db = ovn.ovs.server.unix_remote();
+        let host = ClusterHost::start_through_with(
+            prefix.clone(),
+            &address.to_string(),
+            &[
+                "--libvirt-uri",
+                &uri,
+                "--vm-accel",
+                "tcg",
+                "--ovs-db",
+                &ovs_db,
+            ],
+        )
+        .await;
+        Self {
+            ovn,
+            libvirtd,
+            host,
+        }
+    }
+}
+
+/// What a guest printed on its serial console so far, read through the
+/// agent's serial WebSocket by a background task.
+#[derive(Clone, Default)]
+struct Serial(Arc<Mutex<String>>);
+
+impl Serial {
+    async fn attach(host: &ClusterHost, vm: &str) -> Self {
+        let serial = Self::default();
+        let mut socket = host
+            .agent
+            .client()
+            .websocket(&format!("/v1/vms/{vm}/serial"))
+            .await
+            .expect("serial WebSocket");
+        let out = serial.clone();
+        tokio::spawn(async move {
+            use tokio_tungstenite::tungstenite::Message;
+            while let Some(Ok(message)) = socket.next().await {
+                let bytes = match message {
+                    Message::Binary(b) => b.to_vec(),
+                    Message::Text(t) => t.as_bytes().to_vec(),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                out.0
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&bytes));
+            }
+        });
+        serial
+    }
+
+    fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The guest's report lines after byte `from`.
+    fn lines_after(&self, from: usize) -> Vec<String> {
+        let text = self.text();
+        text.get(from..)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.find("LQX-GUEST ").map(|i| l[i..].trim().to_owned()))
+            .collect()
+    }
+
+    /// Waits until a report line after byte `from` is `line`; the length
+    /// of the text when it was.
+    async fn wait_line(&self, from: usize, line: &str) -> usize {
+        let start = Instant::now();
+        loop {
+            if self.lines_after(from).iter().any(|l| l == line) {
+                return self.text().len();
+            }
+            assert!(
+                start.elapsed() < GUEST_TIMEOUT,
+                "no {line:?} from the guest; it printed:\n{}",
+                self.text()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
+    let (a_ip, b_ip): (Ipv4Addr, Ipv4Addr) = (
+        "192.168.77.1".parse().unwrap(),
+        "192.168.77.2".parse().unwrap(),
+    );
+    let mut management = Lan::create();
+    let ns_a = management.attach(a_ip);
+    let ns_b = management.attach(b_ip);
+    let mut underlay = Lan::create();
+    underlay.plug(&ns_a, "eth1", None);
+    underlay.plug(&ns_b, "eth1", None);
+    let mut external = Lan::create();
+    let outside: Ipv4Addr = "172.30.0.1".parse().unwrap();
+    let ns_x = external.attach(outside);
+    external.plug(&ns_a, "eth2", None);
+    let outside_prefix = Lan::exec_prefix(&ns_x);
+
+    let central = OvnCentral::start_in(Lan::exec_prefix(&ns_a), a_ip.into());
+    let nb = central.nb.server.unix_remote();
+    let ceph = CephFixture::start_at(a_ip.into(), Lan::exec_prefix(&ns_a));
+    ceph.create_rbd_pool("vms");
+    let key = ceph.create_rbd_client("lqx", &["vms"]);
+    let mon = ceph.mon_v2().to_string();
+
+    let a = Hypervisor::start(&ns_a, a_ip, "10.99.0.1".parse().unwrap()).await;
+    let b = Hypervisor::start(&ns_b, b_ip, "10.99.0.2".parse().unwrap()).await;
+    // The first host's wire to the external segment, for provider network
+    // `ext` (the router's gateway lives there).
+    a.ovn.vsctl(&[
+        "add-br",
+        "br-ex",
+        "--",
+        "set",
+        "bridge",
+        "br-ex",
+        "datapath_type=netdev",
+        "--",
+        "add-port",
+        "br-ex",
+        "eth2",
+    ]);
+
+    a.host.init(&["--name", "datapath"]);
+    let token = a.host.token();
+    b.host.join(&token);
+    a.host.wait_members(&[&a.host, &b.host], &[]);
+    for h in [&a.host, &b.host] {
+        assert_ok(h.lqx(&[
+            "ceph",
+            "join",
+            "--mon",
+            &mon,
+            "--name",
+            "client.lqx",
+            "--key",
+            &key,
+        ]));
+    }
+    assert_ok(a.host.lqx(&[
+        "ovn",
+        "central",
+        "--nb-remote",
+        &central.nb.server.tcp_remote(),
+        "--sb-remote",
+        &central.sb.server.tcp_remote(),
+    ]));
+    assert_ok(a.host.lqx(&[
+        "ovn",
+        "register",
+        "--encap-ip",
+        "10.99.0.1",
+        "--bridge-mappings",
+        "ext:br-ex",
+    ]));
+    assert_ok(b.host.lqx(&["ovn", "register", "--encap-ip", "10.99.0.2"]));
+
+    // The tenant network, the external one, a router between them, and a
+    // group whose one ingress rule lets ICMP in.
+    a.host.json::<Network>(&[
+        "network",
+        "create",
+        "tenant",
+        "--subnet",
+        "10.50.0.0/24",
+        "--dhcp",
+    ]);
+    a.host.json::<Network>(&[
+        "network",
+        "create",
+        "ext",
+        "--subnet",
+        "172.30.0.0/24",
+        "--gateway",
+        &outside.to_string(),
+        "--physnet",
+        "ext",
+    ]);
+    assert_ok(a.host.lqx(&["security-group", "create", "pingable"]));
+    let rule: SecurityRule = a.host.json(&[
+        "security-group",
+        "rule",
+        "add",
+        "pingable",
+        "--direction",
+        "ingress",
+        "--protocol",
+        "icmp",
+    ]);
+    assert_ok(a.host.lqx(&["router", "create", "edge"]));
+    assert_ok(a.host.lqx(&["router", "attach", "edge", "tenant"]));
+    assert_ok(
+        a.host
+            .lqx(&["router", "gateway", "edge", "--external", "ext"]),
+    );
+
+    // A guest on each host, booting from an RBD volume.
+    let (ip_a, ip_b): (Ipv4Addr, Ipv4Addr) =
+        ("10.50.0.11".parse().unwrap(), "10.50.0.12".parse().unwrap());
+    let guests = [(&a, "guest-a", ip_a, ip_b), (&b, "guest-b", ip_b, ip_a)];
+    let mut serials = vec![];
+    let mut started = vec![];
+    for (hv, name, ip, peer) in guests {
+        let image = guest::disk_image(&[peer]);
+        ceph.rbd(&[
+            "import",
+            &image.display().to_string(),
+            &format!("vms/{name}"),
+        ]);
+        let nic = format!("network=tenant,ip={ip},security-group=pingable");
+        let asked = Instant::now();
+        let vm: Vm = a.host.json(&[
+            "--host",
+            &hv.host.id,
+            "vm",
+            "create",
+            name,
+            "--memory",
+            "160MiB",
+            "--disk",
+            &format!("rbd:vms/{name}"),
+            "--nic",
+            &nic,
+        ]);
+        let created = asked.elapsed();
+        started.push(Instant::now());
+        assert_eq!(vm.host.to_string(), hv.host.id);
+        // The port comes up where its VM runs: the tap libvirt plugged
+        // into br-int carries the port's id as iface-id.
+        let lsp = vm.spec.nics[0].port.clone().expect("the NIC's port");
+        let listed: Vec<Port> = a.host.json(&["port", "list"]);
+        assert!(
+            listed
+                .iter()
+                .any(|p| p.id.to_string() == lsp && p.name == format!("{name}-nic0")),
+            "{name}'s port in {listed:?}"
+        );
+        while nbctl(&nb, &["lsp-get-up", &lsp]) != "up" {
+            assert!(
+                asked.elapsed() < GUEST_TIMEOUT,
+                "{name}'s port never came up"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        println!(
+            "{name}: `vm create` (define and start) {:.2} s, its port up {:.2} s after the request",
+            created.as_secs_f64(),
+            asked.elapsed().as_secs_f64()
+        );
+        serials.push(Serial::attach(&hv.host, name).await);
+    }
+
+    // Addresses from OVN's DHCP, and pings across the hosts.
+    for (i, (_, name, ip, peer)) in guests.iter().enumerate() {
+        let serial = &serials[i];
+        serial
+            .wait_line(0, &format!("LQX-GUEST ip={ip}/24 router=10.50.0.1"))
+            .await;
+        serial
+            .wait_line(0, &format!("LQX-GUEST ping {peer} ok"))
+            .await;
+        println!(
+            "{name}: DHCP and a ping across {:.1} s after the VM was created",
+            started[i].elapsed().as_secs_f64()
+        );
+    }
+
+    // From the external segment, through the floating IP on the first
+    // host's gateway, to the guest on the second host.
+    let fip: FloatingIp = a.host.json(&["floating-ip", "create", "--external", "ext"]);
+    let fip_ip = fip.ip;
+    assert_ok(a.host.lqx(&[
+        "floating-ip",
+        "associate",
+        &fip_ip.to_string(),
+        "guest-b-nic0",
+    ]));
+    wait_for(|| pings(&outside_prefix, fip_ip).then_some(())).unwrap_or_else(|| {
+        panic!(
+            "the floating IP {fip_ip} never answered; NAT rows:\n{}\nchassis A:\n{}",
+            nbctl(&nb, &["lr-nat-list", "lqx-edge"]),
+            a.ovn.appctl(&["dpctl/dump-flows"])
+        )
+    });
+
+    // The rule removed: the pings stop, both ways and from outside.
+    let marks: Vec<usize> = serials.iter().map(|s| s.text().len()).collect();
+    assert_ok(a.host.lqx(&[
+        "security-group",
+        "rule",
+        "remove",
+        "pingable",
+        &rule.id.to_string(),
+    ]));
+    for (i, (_, name, _, peer)) in guests.iter().enumerate() {
+        let serial = &serials[i];
+        let fail = format!("LQX-GUEST ping {peer} fail");
+        let after = serial.wait_line(marks[i], &fail).await;
+        // Once failing, it keeps failing: three more reports, none ok.
+        let start = Instant::now();
+        while serial
+            .lines_after(after)
+            .iter()
+            .filter(|l| l.contains("ping"))
+            .count()
+            < 3
+        {
+            assert!(start.elapsed() < GUEST_TIMEOUT, "{name} stopped reporting");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let later = serial.lines_after(after);
+        assert!(
+            !later
+                .iter()
+                .any(|l| l == &format!("LQX-GUEST ping {peer} ok")),
+            "{name} still reaches {peer} without the rule: {later:?}"
+        );
+    }
+    assert!(
+        !pings(&outside_prefix, fip_ip),
+        "the floating IP still answers"
+    );
+
+    for (hv, name, _, _) in guests {
+        assert_ok(a.host.lqx(&["vm", "delete", name, "--force", "--disks"]));
+        assert!(
+            hv.libvirtd
+                .virsh(&["list", "--all", "--name"])
+                .trim()
+                .is_empty()
+        );
+    }
+}
