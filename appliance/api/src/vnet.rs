@@ -362,4 +362,9 @@ pub struct Port {
     /// The VM it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm: Option<Uuid>,
+    /// Whether OVN has bound it on a chassis (the host running its VM),
+    /// as the northbound writer last saw; absent when not known (no
+    /// central databases, or not written yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up: Option<bool>,
 }

@@ -643,11 +643,16 @@ pub async fn lb(client: &Client, command: LbCommand, json: bool) -> Result<(), C
 
 fn port_text(p: &lqx_api::Port) -> String {
     format!(
-        "{:<24} {:<16} {:<17} {:<15} {}\n",
+        "{:<24} {:<16} {:<17} {:<15} {:<5} {}\n",
         p.name,
         p.network,
         p.mac,
         p.ip.map_or_else(|| "-".into(), |i| i.to_string()),
+        match p.up {
+            Some(true) => "up",
+            Some(false) => "down",
+            None => "-",
+        },
         p.security_groups.join(",")
     )
 }

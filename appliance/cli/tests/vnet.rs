@@ -9,7 +9,7 @@
 use lqx_api::{FloatingIp, Network, Port, SecurityGroup, VnetSync};
 use lqx_test_support::cluster::{ClusterHost, wait_for};
 use lqx_test_support::ovn::{OvnCentral, OvnHost, nbctl, sbctl};
-use lqx_test_support::{assert_ok, assert_refused};
+use lqx_test_support::{assert_ok, assert_refused, text};
 
 const ADDRESS: &str = "127.0.0.101";
 
@@ -49,7 +49,7 @@ fn synced(host: &ClusterHost) -> VnetSync {
         last = Some(sync.clone());
         (sync.applied == sync.generation && sync.error.is_none()).then_some(sync)
     })
-    .unwrap_or_else(|| panic!("not written: {last:?}"))
+    .unwrap_or_else(|| panic!("not written: {last:?}\n{}", host.agent.log()))
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -255,6 +255,20 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
                 std::fs::read_to_string(central.dir().join("ovn-northd.log")).unwrap_or_default()
             )
         });
+    // ... and the API says so, as the writer reports it.
+    let before: Port = host.json(&["port", "show", "vm1"]);
+    wait_for(|| {
+        let shown: Port = host.json(&["port", "show", "vm1"]);
+        (shown.up == Some(true)).then_some(())
+    })
+    .unwrap_or_else(|| panic!("the API never showed vm1 up (first: {before:?})"));
+    let listed = text(&host.lqx(&["port", "list"]).stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("vm1 ") && l.contains(" up ")),
+        "{listed}"
+    );
     let written = rows(&nb);
 
     // Refusals: clear messages, nothing stored, nothing written.

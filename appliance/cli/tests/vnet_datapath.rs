@@ -53,6 +53,16 @@ fn pings(prefix: &[String], to: Ipv4Addr) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether the northbound database has the switch port `name` up (false
+/// while the writer has not put it there yet).
+fn lsp_up(nb: &str, name: &str) -> bool {
+    Command::new("ovn-nbctl")
+        .arg(format!("--db={nb}"))
+        .args(["lsp-get-up", name])
+        .output()
+        .is_ok_and(|o| o.status.success() && text(&o.stdout).trim() == "up")
+}
+
 /// One hypervisor: its namespace's daemons and agent.
 struct Hypervisor {
     ovn: OvnHost,
@@ -361,7 +371,7 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
                 .any(|p| p.id.to_string() == lsp && p.name == format!("{name}-nic0")),
             "{name}'s port in {listed:?}"
         );
-        while nbctl(&nb, &["lsp-get-up", &lsp]) != "up" {
+        while !lsp_up(&nb, &lsp) {
             assert!(
                 asked.elapsed() < GUEST_TIMEOUT,
                 "{name}'s port never came up"
@@ -373,6 +383,10 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
             created.as_secs_f64(),
             asked.elapsed().as_secs_f64()
         );
+        // The API reports it too (from the writer, within its poll).
+        let nic = format!("{name}-nic0");
+        wait_for(|| (a.host.json::<Port>(&["port", "show", &nic]).up == Some(true)).then_some(()))
+            .unwrap_or_else(|| panic!("the API never showed {nic} up"));
         serials.push(Serial::attach(&hv.host, name).await);
     }
 

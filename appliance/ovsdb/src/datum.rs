@@ -312,9 +312,11 @@ impl Datum {
 /// diff means depends on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// Exactly one atom (`min` = `max` = 1, no value type).
+    /// At most one atom (`max` = 1, no value type): a scalar, or an
+    /// optional value. ovsdb-server sends the new value in a diff, not a
+    /// toggle: an optional `false` turned `true` comes as `true`.
     Scalar,
-    /// Zero or more atoms, including optional columns (`max` 1, `min` 0).
+    /// Sets that may hold more than one atom (`max` > 1).
     Set,
     /// Key-value pairs.
     Map,
@@ -382,7 +384,7 @@ mod tests {
             set.apply_diff(&Datum::set([Atom::from(2), Atom::from(3)]), ColumnKind::Set),
             Datum::set([Atom::from(1), Atom::from(3)])
         );
-        // One element added to a one-element set, or an optional cleared.
+        // One element added to a one-element set, or the last one removed.
         assert_eq!(
             Datum::scalar(1).apply_diff(&Datum::scalar(2), ColumnKind::Set),
             Datum::set([Atom::from(1), Atom::from(2)])

@@ -230,14 +230,17 @@ mod tests {
                     .cloned()
                     .collect()
             };
-            for c in ["s", "o"] {
-                let t = toggle(
-                    self.datum(c).atoms().to_vec(),
-                    new.datum(c).atoms().to_vec(),
-                );
-                if !t.is_empty() {
-                    row.insert(c.into(), Datum::set(t).to_json());
-                }
+            let t = toggle(
+                self.datum("s").atoms().to_vec(),
+                new.datum("s").atoms().to_vec(),
+            );
+            if !t.is_empty() {
+                row.insert("s".into(), Datum::set(t).to_json());
+            }
+            // An optional column (`max` 1) is not diffed: its new value
+            // comes, an empty set when cleared.
+            if self.o != new.o {
+                row.insert("o".into(), new.datum("o").to_json());
             }
             let mut pairs = vec![];
             for (k, v) in &self.m {

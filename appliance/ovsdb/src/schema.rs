@@ -88,7 +88,10 @@ fn column_kind(ty: &Value) -> Result<ColumnKind, String> {
                 Some(Value::String(s)) if s == "unlimited" && key == "max" => Ok(u64::MAX),
                 Some(other) => Err(format!("bad {key} {other}")),
             };
-            if bound("min")? == 1 && bound("max")? == 1 {
+            // ovsdb-server diffs only composite columns (`max` > 1);
+            // an optional one's diff is its new value.
+            bound("min")?;
+            if bound("max")? == 1 {
                 Ok(ColumnKind::Scalar)
             } else {
                 Ok(ColumnKind::Set)
@@ -121,7 +124,7 @@ mod tests {
         let kind = |c| schema.kind("Open_vSwitch", c);
         assert_eq!(kind("external_ids"), Some(ColumnKind::Map));
         assert_eq!(kind("bridges"), Some(ColumnKind::Set));
-        assert_eq!(kind("db_version"), Some(ColumnKind::Set));
+        assert_eq!(kind("db_version"), Some(ColumnKind::Scalar));
         assert_eq!(kind("next_cfg"), Some(ColumnKind::Scalar));
         assert_eq!(kind("cur_cfg"), Some(ColumnKind::Scalar));
         assert_eq!(kind("_uuid"), Some(ColumnKind::Scalar));

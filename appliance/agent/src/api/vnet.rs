@@ -696,8 +696,7 @@ pub async fn delete_load_balancer(
     responses((status = 200, description = "Ports", body = Vec<Port>))
 )]
 pub async fn list_ports(State(agent): State<Arc<Agent>>) -> Result<Json<Vec<Port>>, ApiError> {
-    let state = agent.vnet().state().await?;
-    Ok(Json(state.ports.values().cloned().collect()))
+    Ok(Json(agent.vnet().ports().await?))
 }
 
 /// Creates a port on a network (VM NICs get theirs with the VM).
@@ -740,11 +739,11 @@ pub async fn get_port(
     State(agent): State<Arc<Agent>>,
     Path(port): Path<String>,
 ) -> Result<Json<Port>, ApiError> {
-    let state = agent.vnet().state().await?;
     Ok(Json(
-        state
+        agent
+            .vnet()
             .port(&port)
-            .cloned()
+            .await?
             .ok_or_else(|| missing("port", &port))?,
     ))
 }

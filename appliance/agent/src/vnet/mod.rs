@@ -118,6 +118,40 @@ impl VnetService {
         ))
     }
 
+    /// The cluster's ports, each with `up` as the writer last reported.
+    pub async fn ports(&self) -> Result<Vec<lqx_api::Port>, AgentError> {
+        let (state, up) = self.state_and_ports_up().await?;
+        Ok(state
+            .ports
+            .into_values()
+            .map(|mut p| {
+                p.up = up.get(&p.id).copied();
+                p
+            })
+            .collect())
+    }
+
+    /// One port (by name or id) with its `up`.
+    pub async fn port(&self, id_or_name: &str) -> Result<Option<lqx_api::Port>, AgentError> {
+        let (state, up) = self.state_and_ports_up().await?;
+        Ok(state.port(id_or_name).cloned().map(|mut p| {
+            p.up = up.get(&p.id).copied();
+            p
+        }))
+    }
+
+    async fn state_and_ports_up(&self) -> Result<(VnetState, vnet::PortsUp), AgentError> {
+        let store = self.store().await?;
+        let (state, _) = Self::read_raw(&store).await?;
+        let up = store
+            .get(vnet::PORTS_UP_KEY)
+            .await
+            .map_err(AgentError::Cluster)?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Ok((state, up))
+    }
+
     /// How far the northbound database carries the document.
     pub async fn sync(&self) -> Result<VnetSync, AgentError> {
         let store = self.store().await?;

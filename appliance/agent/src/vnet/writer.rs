@@ -158,9 +158,41 @@ async fn round(
     if !unchanged {
         report(store, service, &state, applied, error.clone()).await?;
     }
+    if error.is_none() {
+        report_ports_up(store, writer, &state).await?;
+    }
     outcome
         .map(drop)
         .map_err(|e| AgentError::Unavailable(crate::api::error::chain(&e)))
+}
+
+/// Publishes which ports OVN has bound, when that changed.
+async fn report_ports_up(
+    store: &EtcdStore,
+    writer: &NbWriter,
+    state: &VnetState,
+) -> Result<(), AgentError> {
+    let up: vnet::PortsUp = state
+        .ports
+        .values()
+        .filter_map(|p| writer.port_up(&vnet::lsp_name(p)).map(|up| (p.id, up)))
+        .collect();
+    let stored: Option<vnet::PortsUp> = store
+        .get(vnet::PORTS_UP_KEY)
+        .await
+        .map_err(AgentError::Cluster)?
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    if stored.as_ref() == Some(&up) {
+        return Ok(());
+    }
+    store
+        .put(
+            vnet::PORTS_UP_KEY,
+            serde_json::to_vec(&up).unwrap_or_default(),
+            None,
+        )
+        .await
+        .map_err(AgentError::Cluster)
 }
 
 async fn report(

@@ -700,6 +700,7 @@ impl VnetState {
             ip,
             security_groups: groups,
             vm,
+            up: None,
         };
         self.ports.insert(name, port.clone());
         Ok(port)

@@ -25,6 +25,13 @@ pub const STATE_KEY: &str = "/lqx/v1/vnet/state";
 pub const SYNC_KEY: &str = "/lqx/v1/vnet/sync";
 /// The northbound writer's claim (attached to its lease).
 pub const WRITER_KEY: &str = "/lqx/v1/vnet/writer";
+/// Where the writer reports which ports OVN has bound: a JSON map of
+/// port id to `up`. Kept apart from the document so that a port going up
+/// never races a change to the networks.
+pub const PORTS_UP_KEY: &str = "/lqx/v1/vnet/ports-up";
+
+/// Ports' `up` as the writer last saw them, by port id.
+pub type PortsUp = std::collections::BTreeMap<Uuid, bool>;
 
 /// Why a change was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
