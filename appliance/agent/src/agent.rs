@@ -283,6 +283,7 @@ impl Agent {
                 cluster: Arc::clone(&cluster),
                 ceph: Arc::clone(&ceph),
                 vnet: Arc::clone(&vnet),
+                ovn: Arc::clone(&ovn),
             },
             Arc::clone(&backends.manager),
             &options.vms,

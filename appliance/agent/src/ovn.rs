@@ -104,6 +104,13 @@ impl OvnService {
             .await)
     }
 
+    /// Whether this host is registered as a chassis (what placement needs
+    /// to know; whether ovn-controller is connected right now is
+    /// [`OvnService::status`]'s to say).
+    pub async fn registered(&self) -> bool {
+        self.state.lock().await.chassis.is_some()
+    }
+
     /// The registration and what the databases say about it.
     pub async fn status(&self) -> ChassisStatus {
         let config = self.state.lock().await.chassis.clone();

@@ -14,6 +14,7 @@ use futures::StreamExt as _;
 use lqx_api::{ShutdownDone, ShutdownOutcome, Vm, VmList, VmState};
 use lqx_test_support::cluster::{ClusterHost, wait_for};
 use lqx_test_support::libvirt::{LibvirtdFixture, tiny_domain_xml};
+use lqx_test_support::ovn::{OvnCentral, OvnHost};
 use lqx_test_support::{assert_ok, assert_refused, text};
 use std::path::Path;
 
@@ -45,8 +46,22 @@ fn wait_state(host: &ClusterHost, vm: &str, state: VmState) -> Vm {
 async fn a_vm_created_consoled_shut_down_adopted_and_deleted() {
     let libvirtd = LibvirtdFixture::start();
     let uri = libvirtd.uri();
-    let mut host =
-        ClusterHost::start_with("127.0.0.91", &["--libvirt-uri", &uri, "--vm-accel", "tcg"]).await;
+    // OVN for the NICs on virtual networks: the host must be a chassis.
+    let central = OvnCentral::start();
+    let ovs = OvnHost::start();
+    let ovs_db = ovs.ovs.server.unix_remote();
+    let mut host = ClusterHost::start_with(
+        "127.0.0.91",
+        &[
+            "--libvirt-uri",
+            &uri,
+            "--vm-accel",
+            "tcg",
+            "--ovs-db",
+            &ovs_db,
+        ],
+    )
+    .await;
     // VMs live in the cluster store.
     assert_refused(
         host.lqx(&["vm", "create", "early", "--memory", "64MiB"]),
@@ -243,6 +258,19 @@ async fn a_vm_created_consoled_shut_down_adopted_and_deleted() {
         }
         host.lqx(&args)
     };
+    // A host that is no OVN chassis takes no NIC on a virtual network (it
+    // would never pass a packet); once registered it does.
+    assert_refused(net_vm("n0", &["network=blue"]), "not an OVN chassis");
+    assert_ok(host.lqx(&[
+        "ovn",
+        "register",
+        "--sb-remote",
+        &central.sb.server.tcp_remote(),
+        "--encap-ip",
+        "127.0.0.1",
+    ]));
+    assert_ok(net_vm("n0", &["network=blue"]));
+    assert_ok(host.lqx(&["vm", "delete", "n0"]));
     assert_refused(net_vm("n0", &["network=nowhere"]), "no network \"nowhere\"");
     assert_refused(net_vm("n0", &["network=blue,ip=10.9.9.9"]), "outside");
     assert_refused(net_vm("n0", &["network=blue,security-group=nope"]), "nope");

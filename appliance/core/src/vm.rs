@@ -179,6 +179,10 @@ pub struct HostCapacity {
     pub libvirt: bool,
     /// Whether it joined the Ceph cluster (RBD disks).
     pub ceph: bool,
+    /// Whether it is registered as an OVN chassis (NICs on virtual
+    /// networks bind only there). Absent in reports of older agents.
+    #[serde(default)]
+    pub chassis: bool,
     /// Its memory (MiB).
     pub memory_total_mib: u64,
     /// Memory available for new VMs now (MiB), as the kernel estimates it.
@@ -437,7 +441,13 @@ fn unfit(spec: &VmSpec, candidate: &Candidate) -> Option<String> {
             return Some(format!("{name} has no local pool {pool}"));
         }
     }
-    // A NIC on a virtual network binds on whichever chassis runs the VM.
+    // A NIC on a virtual network binds on whichever chassis runs the VM:
+    // anywhere else it would never pass a packet.
+    if spec.nics.iter().any(|n| n.network.is_some()) && !capacity.chassis {
+        return Some(format!(
+            "{name} is not an OVN chassis (the VM has NICs on virtual networks)"
+        ));
+    }
     for bridge in spec.nics.iter().filter_map(|n| n.bridge.as_ref()) {
         if !capacity.bridges.contains(bridge) {
             return Some(format!("{name} has no bridge {bridge}"));
@@ -529,6 +539,7 @@ mod tests {
             capacity: Some(HostCapacity {
                 libvirt: true,
                 ceph: true,
+                chassis: true,
                 memory_total_mib: 8192,
                 memory_available_mib: available,
                 cpus: 4,
@@ -617,6 +628,23 @@ mod tests {
         assert!(err.contains("hv1 is unreachable"), "{err}");
         assert!(err.contains("hv2 has not joined Ceph"), "{err}");
         assert!(err.contains("hv3 has no bridge br0"), "{err}");
+    }
+
+    #[test]
+    fn nics_on_virtual_networks_go_to_chassis_only() {
+        let mut hosts = [host(1, 2048), host(2, 6000)];
+        hosts[1].capacity.as_mut().unwrap().chassis = false;
+        let mut on_network = spec();
+        on_network.nics = vec![VmNic::on_network("blue")];
+        // The roomier host is no chassis: the other one takes the VM.
+        assert_eq!(place(&on_network, &hosts, None), Ok(Uuid::from_u128(1)));
+        let err = place(&on_network, &hosts, Some(Uuid::from_u128(2))).unwrap_err();
+        assert!(err.contains("hv2 is not an OVN chassis"), "{err}");
+        // Bridge NICs do not care.
+        assert_eq!(place(&spec(), &hosts, None), Ok(Uuid::from_u128(2)));
+        hosts[0].capacity.as_mut().unwrap().chassis = false;
+        let err = place(&on_network, &hosts, None).unwrap_err();
+        assert!(err.contains("hv1 is not an OVN chassis"), "{err}");
     }
 
     #[test]

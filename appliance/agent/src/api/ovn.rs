@@ -61,12 +61,14 @@ pub async fn post_chassis(
         .map(|a| a.address)
         .collect();
     let system_id = agent.host_id().await.to_string();
-    Ok(Json(
-        agent
-            .ovn()
-            .register(&request, &system_id, &facts.hostname, &addresses)
-            .await?,
-    ))
+    let status = agent
+        .ovn()
+        .register(&request, &system_id, &facts.hostname, &addresses)
+        .await?;
+    // Placement takes NICs on virtual networks to chassis only: say so
+    // now rather than at the next reconciliation.
+    agent.vms().refresh_capacity().await;
+    Ok(Json(status))
 }
 
 /// Unregisters: removes the settings and the southbound rows.
@@ -83,5 +85,7 @@ pub async fn post_chassis(
 pub async fn delete_chassis(
     State(agent): State<Arc<Agent>>,
 ) -> Result<Json<ChassisStatus>, ApiError> {
-    Ok(Json(agent.ovn().unregister().await?))
+    let status = agent.ovn().unregister().await?;
+    agent.vms().refresh_capacity().await;
+    Ok(Json(status))
 }

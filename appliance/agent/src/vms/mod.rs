@@ -92,6 +92,8 @@ pub struct Peers {
     pub ceph: Arc<CephService>,
     /// The virtual networks.
     pub vnet: Arc<crate::vnet::VnetService>,
+    /// This host as an OVN chassis.
+    pub ovn: Arc<crate::ovn::OvnService>,
 }
 
 /// The VM service of this host.
@@ -101,6 +103,7 @@ pub struct VmService {
     cluster: Arc<ClusterService>,
     ceph: Arc<CephService>,
     vnet: Arc<crate::vnet::VnetService>,
+    ovn: Arc<crate::ovn::OvnService>,
     hypervisor: Option<Hypervisor>,
     accel: lqx_libvirt::domain::Accel,
     /// `DATA/vms`: seeds, UEFI variables and serial sockets.
@@ -129,6 +132,7 @@ impl VmService {
             cluster,
             ceph,
             vnet,
+            ovn,
         } = peers;
         let data_dir = options
             .data_dir
@@ -156,6 +160,7 @@ impl VmService {
             cluster,
             ceph,
             vnet,
+            ovn,
             hypervisor: options
                 .libvirt_uri
                 .clone()

@@ -263,6 +263,7 @@ impl VmService {
         let capacity = HostCapacity {
             libvirt,
             ceph,
+            chassis: self.ovn.registered().await,
             memory_total_mib: facts.as_ref().map_or(0, |f| mib(f.memory.total_bytes)),
             memory_available_mib: facts.as_ref().map_or(0, |f| mib(f.memory.available_bytes)),
             cpus: facts.as_ref().map_or(0, |f| f.cpu.count),
