@@ -117,7 +117,8 @@ fn bench() -> Result<(), String> {
     cargo(&["build", "--release", "--workspace", "--bins"])?;
     cargo(&["bench", "-p", "lqx", "--bench", "cluster"])?;
     cargo(&["bench", "-p", "lqx", "--bench", "vms"])?;
-    cargo(&["bench", "-p", "lqx", "--bench", "vnet"])
+    cargo(&["bench", "-p", "lqx", "--bench", "vnet"])?;
+    cargo(&["bench", "-p", "lqx", "--bench", "port_up"])
 }
 
 fn openapi() -> Result<(), String> {

@@ -144,15 +144,7 @@ impl OvnHost {
     /// `datapath_type=netdev` pass real packets between the namespace's
     /// interfaces and Geneve tunnels.
     pub fn start_in(prefix: Vec<String>) -> Self {
-        let host = Self::launch(prefix, &[]);
-        // Where OVS's tools look by default (libvirt runs `ovs-vsctl`
-        // without `--db` to plug a VM's interface): a directory holding
-        // `db.sock`, to be mounted on /run/openvswitch for them.
-        let run = host.ovs_rundir();
-        std::fs::create_dir_all(&run).expect("OVS run directory");
-        std::os::unix::fs::symlink(host.ovs.server.socket(), run.join("db.sock"))
-            .expect("db.sock link");
-        host
+        Self::launch(prefix, &[])
     }
 
     fn launch(prefix: Vec<String>, vswitchd_args: &[String]) -> Self {
@@ -165,6 +157,12 @@ impl OvnHost {
         let mut args = vec![ovs.server.unix_remote()];
         args.extend_from_slice(vswitchd_args);
         let vswitchd = daemon(dir.path(), &prefix, "ovs-vswitchd", "ovs-vswitchd", &args);
+        // Where OVS's tools look by default (libvirt runs `ovs-vsctl`
+        // without `--db` to plug a VM's interface): a directory holding
+        // `db.sock`, to be mounted on /run/openvswitch for them.
+        let run = dir.path().join("run");
+        std::fs::create_dir_all(&run).expect("OVS run directory");
+        std::os::unix::fs::symlink(ovs.server.socket(), run.join("db.sock")).expect("db.sock link");
         let mut host = Self {
             dir,
             ovs,
@@ -176,8 +174,8 @@ impl OvnHost {
         host
     }
 
-    /// A directory whose `db.sock` is this host's Open_vSwitch database
-    /// (made by [`OvnHost::start_in`]).
+    /// A directory whose `db.sock` is this host's Open_vSwitch database,
+    /// to mount on `/run/openvswitch` for libvirtd.
     pub fn ovs_rundir(&self) -> PathBuf {
         self.dir.path().join("run")
     }
