@@ -25,7 +25,7 @@ const USAGE: &str = "usage: cargo xtask <test|run|run-local|image|bench|bench-im
   run-local  build lqxd and the console and run them on this machine
   image      build the appliance image and ISO only
   bench      print the agent's, the console's, the OVSDB client's, the volume, the cluster,
-             the VM and the virtual network benchmark figures
+             the VM, the virtual network and the port-up benchmark figures
   bench-image  print build time, sizes and boot time of the image next to stock trixie
   openapi  regenerate docs/openapi.json from the code
   setup    only install the Debian packages the tests need";
