@@ -329,6 +329,28 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
         a.host
             .lqx(&["router", "gateway", "edge", "--external", "ext"]),
     );
+    // The gateway goes to the only chassis with a bridge for `ext`: the
+    // first host (on the second one the external traffic would have no
+    // way out).
+    wait_for(|| {
+        let gateways = nbctl(
+            &nb,
+            &[
+                "--bare",
+                "--columns=chassis_name",
+                "list",
+                "Gateway_Chassis",
+            ],
+        );
+        (gateways.trim() == a.host.id).then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the gateway is not on {} alone: {}",
+            a.host.id,
+            nbctl(&nb, &["list", "Gateway_Chassis"])
+        )
+    });
 
     // A guest on each host, booting from an RBD volume.
     let (ip_a, ip_b): (Ipv4Addr, Ipv4Addr) =

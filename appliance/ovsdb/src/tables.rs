@@ -114,17 +114,28 @@ pub struct Chassis {
     pub hostname: String,
     /// Its tunnel endpoints.
     pub encaps: Vec<Uuid>,
+    /// The provider networks it has a bridge for (the physnets of its
+    /// `other_config:ovn-bridge-mappings`, which ovn-controller copies
+    /// from the host's Open_vSwitch row).
+    pub physnets: Vec<String>,
 }
 
 impl Table for Chassis {
     const NAME: &'static str = "Chassis";
-    const COLUMNS: &'static [&'static str] = &["name", "hostname", "encaps"];
+    const COLUMNS: &'static [&'static str] = &["name", "hostname", "encaps", "other_config"];
     fn from_row(uuid: Uuid, row: &Row) -> Self {
         Self {
             uuid,
             name: string(row, "name"),
             hostname: string(row, "hostname"),
             encaps: uuids(row, "encaps"),
+            physnets: column(row, "other_config")
+                .get("ovn-bridge-mappings")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|m| m.split_once(':').map(|(net, _)| net.trim().to_owned()))
+                .filter(|net| !net.is_empty())
+                .collect(),
         }
     }
 }

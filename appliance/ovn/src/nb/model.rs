@@ -144,6 +144,42 @@ fn lrp_name(router: &RouterRecord, network: uuid::Uuid) -> String {
     format!("lqx-rp-{}-{}", router.id.simple(), network.simple())
 }
 
+/// A chassis as gateway scheduling sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayCandidate {
+    /// Its name.
+    pub name: String,
+    /// The provider networks it has a bridge for.
+    pub physnets: Vec<String>,
+}
+
+impl From<&str> for GatewayCandidate {
+    /// A chassis that reports no bridge mappings.
+    fn from(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            physnets: Vec::new(),
+        }
+    }
+}
+
+/// The chassis that can host a gateway on a network of `physnet`: those
+/// with a bridge for it. A gateway elsewhere could not reach the wire.
+/// When no chassis reports one (mappings not known), every chassis, so
+/// a gateway is still scheduled.
+fn gateway_chassis(candidates: &[GatewayCandidate], physnet: Option<&str>) -> Vec<String> {
+    let all = || candidates.iter().map(|c| c.name.clone()).collect();
+    let Some(physnet) = physnet else {
+        return all();
+    };
+    let mapped: Vec<String> = candidates
+        .iter()
+        .filter(|c| c.physnets.iter().any(|p| p == physnet))
+        .map(|c| c.name.clone())
+        .collect();
+    if mapped.is_empty() { all() } else { mapped }
+}
+
 /// A stable spread of routers over chassis: each router orders the
 /// chassis by a hash of both names, so gateways do not all land on the
 /// same host.
@@ -208,9 +244,9 @@ fn acl_match(group: &str, rule: &SecurityRule, state: &VnetState) -> String {
     m
 }
 
-/// Every northbound row of `state`, given the chassis a gateway may be
-/// scheduled on.
-pub fn desired_rows(state: &VnetState, chassis: &[String]) -> Vec<DesiredRow> {
+/// Every northbound row of `state`, given the chassis (and the provider
+/// networks each has a bridge for) a gateway may be scheduled on.
+pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<DesiredRow> {
     let mut rows = Vec::new();
     // Per network: its switch's ports and load balancers, filled below.
     let mut switch_ports: BTreeMap<&str, Vec<RowRef>> = BTreeMap::new();
@@ -330,7 +366,8 @@ pub fn desired_rows(state: &VnetState, chassis: &[String]) -> Vec<DesiredRow> {
             )
         {
             let lrp = lrp_name(router, ext.id);
-            let order = chassis_order(router, chassis);
+            let eligible = gateway_chassis(chassis, ext.spec.physnet.as_deref());
+            let order = chassis_order(router, &eligible);
             let mut gcs = Vec::new();
             for (rank, c) in order.iter().enumerate() {
                 let priority = (order.len() - rank) as i64;

@@ -95,6 +95,25 @@ impl NbWriter {
         names
     }
 
+    /// The chassis with the provider networks each has a bridge for, for
+    /// gateway scheduling.
+    pub fn gateway_candidates(&self) -> Vec<model::GatewayCandidate> {
+        let mut all = self
+            .sb_chassis
+            .read(|r| {
+                tables::rows::<tables::Chassis>(r)
+                    .into_iter()
+                    .map(|c| model::GatewayCandidate {
+                        name: c.name,
+                        physnets: c.physnets,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
     /// Whether the logical switch port `name` is up (bound on a chassis),
     /// as far as the replica knows.
     pub fn port_up(&self, name: &str) -> Option<bool> {
@@ -122,7 +141,7 @@ impl NbWriter {
         if !self.sb_chassis.wait_for(timeout, |_| true).await {
             return Err(NbError::SouthboundUnavailable(timeout));
         }
-        let chassis = self.chassis();
+        let chassis = self.gateway_candidates();
         // A replica just opened may not list the chassis yet; writing then
         // would unschedule every gateway.
         if chassis.is_empty() && state.routers.values().any(|r| r.gateway.is_some()) {

@@ -180,6 +180,33 @@ fn rules_and_nat_read_as_ovn_expects() {
 }
 
 #[test]
+fn gateways_go_to_chassis_with_a_bridge_for_the_external_network() {
+    let state = everything();
+    let gateway_hosts = |chassis: &[GatewayCandidate]| -> Vec<String> {
+        let mut names: Vec<String> = desired_rows(&state, chassis)
+            .iter()
+            .filter(|r| r.table == "Gateway_Chassis")
+            .map(|r| text(r, "chassis_name"))
+            .collect();
+        names.sort();
+        names
+    };
+    let mapped = GatewayCandidate {
+        name: "hv2".into(),
+        physnets: vec!["other".into(), "physnet1".into()],
+    };
+    // Only hv2 reaches physnet1.
+    assert_eq!(gateway_hosts(&["hv1".into(), mapped.clone()]), ["hv2"]);
+    // A bridge for another network does not count; with no chassis
+    // reporting physnet1, every chassis is a candidate.
+    let elsewhere = GatewayCandidate {
+        name: "hv3".into(),
+        physnets: vec!["other".into()],
+    };
+    assert_eq!(gateway_hosts(&["hv1".into(), elsewhere]), ["hv1", "hv3"]);
+}
+
+#[test]
 fn nothing_in_nothing_out() {
     assert!(desired_rows(&VnetState::default(), &[]).is_empty());
 }
