@@ -18,28 +18,15 @@ use lqx_api::{
     NetworkCreate, OvnCentral as Central, PortCreate, VmCreate, VmDeleteQuery, VmNic, VmSpec,
 };
 use lqx_ovsdb::{Atom, Session, SessionMonitor, SessionOptions, column};
-use lqx_test_support::bench::summary;
-use lqx_test_support::cluster::ClusterHost;
-use lqx_test_support::libvirt::LibvirtdFixture;
+use lqx_test_support::bench::report;
 use lqx_test_support::netns::NetNs;
-use lqx_test_support::ovn::{OvnCentral, OvnHost};
+use lqx_test_support::ovn::OvnCentral;
+use lqx_test_support::vm_host::VmHost;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 20;
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn report(name: &str, samples: &mut [Duration]) {
-    let (p50, p99, max) = summary(samples);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "{name:<56} n={:<3} p50={:>7.1}ms p99={:>7.1}ms max={:>7.1}ms",
-        samples.len(),
-        ms(p50),
-        ms(p99),
-        ms(max)
-    );
-}
 
 /// Waits until the switch port of the port named `name` (LimiQuantix's
 /// name, in its `external_ids`) is in the northbound database, and up if
@@ -83,37 +70,10 @@ async fn main() {
     let address: std::net::Ipv4Addr = "10.254.105.1".parse().unwrap();
     let ns = NetNs::create(address);
     let central = OvnCentral::start_in(ns.exec_prefix(), address.into());
-    let ovn = OvnHost::start_in(ns.exec_prefix());
-    // ovn-controller may have made br-int already, for the kernel's
-    // datapath that is not there.
-    ovn.vsctl(&[
-        "--may-exist",
-        "add-br",
-        "br-int",
-        "--",
-        "set",
-        "bridge",
-        "br-int",
-        "datapath_type=netdev",
-        "fail_mode=secure",
-    ]);
-    let libvirtd =
-        LibvirtdFixture::start_in(ns.exec_prefix(), &[("/run/openvswitch", &ovn.ovs_rundir())]);
-    let uri = libvirtd.uri();
+    // Kept whole until the end: dropping it stops libvirtd.
+    let vm_host = VmHost::start(ns.exec_prefix(), &address.to_string()).await;
+    let (ovn, host) = (&vm_host.ovn, &vm_host.host);
     let ovs_db = ovn.ovs.server.unix_remote();
-    let host = ClusterHost::start_through_with(
-        ns.exec_prefix(),
-        &address.to_string(),
-        &[
-            "--libvirt-uri",
-            &uri,
-            "--vm-accel",
-            "tcg",
-            "--ovs-db",
-            &ovs_db,
-        ],
-    )
-    .await;
     host.init(&["--name", "bench"]);
     let client = host.agent.client().with_timeout(Duration::from_secs(60));
     client

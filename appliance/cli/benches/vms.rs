@@ -12,25 +12,12 @@
 
 use lqx_api::{CloudInit, VmCreate, VmDeleteQuery, VmSpec};
 use lqx_libvirt::{DomainName, Libvirt, domain};
-use lqx_test_support::bench::summary;
+use lqx_test_support::bench::report;
 use lqx_test_support::cluster::ClusterHost;
 use lqx_test_support::libvirt::LibvirtdFixture;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 20;
-
-fn report(name: &str, samples: &mut [Duration]) -> Duration {
-    let (p50, p99, max) = summary(samples);
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "{name:<56} n={:<3} p50={:>7.1}ms p99={:>7.1}ms max={:>7.1}ms",
-        samples.len(),
-        ms(p50),
-        ms(p99),
-        ms(max)
-    );
-    p50
-}
 
 fn spec(name: &str) -> VmSpec {
     VmSpec {

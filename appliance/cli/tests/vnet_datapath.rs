@@ -18,9 +18,9 @@ use futures::StreamExt as _;
 use lqx_api::{FloatingIp, Network, Port, SecurityRule, Vm};
 use lqx_test_support::ceph::CephFixture;
 use lqx_test_support::cluster::{ClusterHost, wait_for};
-use lqx_test_support::libvirt::LibvirtdFixture;
 use lqx_test_support::netns::Lan;
-use lqx_test_support::ovn::{OvnCentral, OvnHost, nbctl};
+use lqx_test_support::ovn::{OvnCentral, nbctl};
+use lqx_test_support::vm_host::VmHost;
 use lqx_test_support::{assert_ok, guest, text};
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -63,90 +63,48 @@ fn lsp_up(nb: &str, name: &str) -> bool {
         .is_ok_and(|o| o.status.success() && text(&o.stdout).trim() == "up")
 }
 
-/// One hypervisor: its namespace's daemons and agent.
-struct Hypervisor {
-    ovn: OvnHost,
-    libvirtd: LibvirtdFixture,
-    host: ClusterHost,
-}
-
-impl Hypervisor {
-    /// Starts OVS with the tunnel bridge on `eth1` (holding `tunnel_ip`)
-    /// and the integration bridge, libvirtd and the agent, in `ns`.
-    async fn start(ns: &str, address: Ipv4Addr, tunnel_ip: Ipv4Addr) -> Self {
-        let prefix = Lan::exec_prefix(ns);
-        let ovn = OvnHost::start_in(prefix.clone());
-        // The userspace datapath sends tunnel packets out of the bridge
-        // whose interface holds the route to the other end, so the tunnel
-        // address sits on a bridge of OVS's that owns the wire.
-        ovn.vsctl(&[
-            "add-br",
+/// Starts a hypervisor in `ns` whose tunnels leave through `eth1`,
+/// holding `tunnel_ip`.
+async fn hypervisor(ns: &str, address: Ipv4Addr, tunnel_ip: Ipv4Addr) -> VmHost {
+    let prefix = Lan::exec_prefix(ns);
+    let hv = VmHost::start(prefix.clone(), &address.to_string()).await;
+    // The userspace datapath sends tunnel packets out of the bridge whose
+    // interface holds the route to the other end, so the tunnel address
+    // sits on a bridge of OVS's that owns the wire.
+    hv.ovn.vsctl(&[
+        "add-br",
+        "br-phy",
+        "--",
+        "set",
+        "bridge",
+        "br-phy",
+        "datapath_type=netdev",
+        "--",
+        "add-port",
+        "br-phy",
+        "eth1",
+    ]);
+    wait_for(|| {
+        Command::new("ip")
+            .args(["-n", ns, "link", "show", "br-phy"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+            .then_some(())
+    })
+    .expect("vswitchd made br-phy");
+    run(
+        &prefix,
+        &[
+            "ip",
+            "addr",
+            "add",
+            &format!("{tunnel_ip}/24"),
+            "dev",
             "br-phy",
-            "--",
-            "set",
-            "bridge",
-            "br-phy",
-            "datapath_type=netdev",
-            "--",
-            "add-port",
-            "br-phy",
-            "eth1",
-            // ovn-controller may have made br-int already (for the
-            // kernel's datapath, which is not there).
-            "--",
-            "--may-exist",
-            "add-br",
-            "br-int",
-            "--",
-            "set",
-            "bridge",
-            "br-int",
-            "datapath_type=netdev",
-            "fail_mode=secure",
-        ]);
-        wait_for(|| {
-            Command::new("ip")
-                .args(["-n", ns, "link", "show", "br-phy"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-                .then_some(())
-        })
-        .expect("vswitchd made br-phy");
-        run(
-            &prefix,
-            &[
-                "ip",
-                "addr",
-                "add",
-                &format!("{tunnel_ip}/24"),
-                "dev",
-                "br-phy",
-            ],
-        );
-        run(&prefix, &["ip", "link", "set", "br-phy", "up"]);
-        let libvirtd =
-            LibvirtdFixture::start_in(prefix.clone(), &[("/run/openvswitch", &ovn.ovs_rundir())]);
-        let uri = libvirtd.uri();
-        let ovs_db = ovn.ovs.server.unix_remote();
-        let host = ClusterHost::start_through_with(
-            prefix.clone(),
-            &address.to_string(),
-            &[
-                "--libvirt-uri",
-                &uri,
-                "--vm-accel",
-                "tcg",
-                "--ovs-db",
-                &ovs_db,
-            ],
-        )
-        .await;
-        Self {
-            ovn,
-            libvirtd,
-            host,
-        }
-    }
+        ],
+    );
+    run(&prefix, &["ip", "link", "set", "br-phy", "up"]);
+    hv
 }
 
 /// What a guest printed on its serial console so far, read through the
@@ -239,8 +197,8 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
     let key = ceph.create_rbd_client("lqx", &["vms"]);
     let mon = ceph.mon_v2().to_string();
 
-    let a = Hypervisor::start(&ns_a, a_ip, "10.99.0.1".parse().unwrap()).await;
-    let b = Hypervisor::start(&ns_b, b_ip, "10.99.0.2".parse().unwrap()).await;
+    let a = hypervisor(&ns_a, a_ip, "10.99.0.1".parse().unwrap()).await;
+    let b = hypervisor(&ns_b, b_ip, "10.99.0.2".parse().unwrap()).await;
     // The first host's wire to the external segment, for provider network
     // `ext` (the router's gateway lives there).
     a.ovn.vsctl(&[

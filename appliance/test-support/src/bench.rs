@@ -1,4 +1,4 @@
-//! What the benchmarks share: percentiles of timed samples.
+//! What the benchmarks share: percentiles of timed samples, printed.
 
 use std::time::Duration;
 
@@ -19,6 +19,21 @@ pub fn summary(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
         percentile(samples, 99.0),
         samples.last().copied().unwrap_or_default(),
     )
+}
+
+/// Prints one line of figures for `samples` under `name`; returns the
+/// p50.
+pub fn report(name: &str, samples: &mut [Duration]) -> Duration {
+    let (p50, p99, max) = summary(samples);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{name:<56} n={:<3} p50={:>7.1}ms p99={:>7.1}ms max={:>7.1}ms",
+        samples.len(),
+        ms(p50),
+        ms(p99),
+        ms(max)
+    );
+    p50
 }
 
 #[cfg(test)]

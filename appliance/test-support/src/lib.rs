@@ -15,6 +15,7 @@ mod loop_disk;
 pub mod netns;
 pub mod ovn;
 pub mod ovsdb;
+pub mod vm_host;
 
 pub use agent::AgentFixture;
 pub use bins::{assert_ok, assert_refused, run_lqx, text, workspace_bin};

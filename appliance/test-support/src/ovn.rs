@@ -142,9 +142,23 @@ impl OvnHost {
     /// Starts the host's daemons through `prefix` (`ip netns exec NS`),
     /// vswitchd able to use the userspace datapath: bridges made with
     /// `datapath_type=netdev` pass real packets between the namespace's
-    /// interfaces and Geneve tunnels.
+    /// interfaces and Geneve tunnels. br-int is one of them.
     pub fn start_in(prefix: Vec<String>) -> Self {
-        Self::launch(prefix, &[])
+        let host = Self::launch(prefix, &[]);
+        // ovn-controller may have made br-int already, for the kernel's
+        // datapath, which is not there.
+        host.vsctl(&[
+            "--may-exist",
+            "add-br",
+            "br-int",
+            "--",
+            "set",
+            "bridge",
+            "br-int",
+            "datapath_type=netdev",
+            "fail_mode=secure",
+        ]);
+        host
     }
 
     fn launch(prefix: Vec<String>, vswitchd_args: &[String]) -> Self {
