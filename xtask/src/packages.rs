@@ -55,6 +55,8 @@ pub const TEST: &[&str] = &[
     "xz-utils",
     // `ping` from a namespace on the external segment, for the floating IP.
     "iputils-ping",
+    // A DHCPv6 client (dhclient -6 -S) asking OVN's stateless DHCPv6.
+    "isc-dhcp-client",
 ];
 
 fn installed(package: &str) -> bool {

@@ -3,7 +3,7 @@
 //! load balancers and ports (what a VM's NIC plugs into).
 
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -79,10 +79,23 @@ pub struct NetworkCreate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub gateway: Option<Ipv4Addr>,
-    /// Whether OVN answers DHCP on it (needs a subnet).
+    /// Its IPv6 subnet, a /64 (`fd00:1::/64`). Ports take their
+    /// addresses by SLAAC from the advertisements of the router the
+    /// network is attached to: each port's address is the EUI-64 one of
+    /// its MAC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<String>,
+    /// The router's IPv6 address on it; default: the subnet's `::1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub gateway6: Option<Ipv6Addr>,
+    /// Whether OVN answers DHCP on it (needs a subnet): DHCPv4 with
+    /// addresses, and, with an IPv6 subnet, stateless DHCPv6 (DNS
+    /// servers; addresses come from SLAAC).
     #[serde(default)]
     pub dhcp: bool,
-    /// DNS servers handed out by DHCP.
+    /// DNS servers handed out by DHCP (IPv4 ones by DHCPv4, IPv6 ones by
+    /// DHCPv6).
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub dns: Vec<IpAddr>,
@@ -221,9 +234,9 @@ pub enum Protocol {
     Tcp,
     /// UDP.
     Udp,
-    /// ICMP.
+    /// ICMP (ICMPv4 and ICMPv6).
     Icmp,
-    /// Any IPv4.
+    /// Any IP (IPv4 and IPv6).
     Any,
 }
 
@@ -241,7 +254,9 @@ pub struct SecurityRuleCreate {
     /// Last port; default: `port_min`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port_max: Option<u16>,
-    /// The peer's addresses (`10.0.0.0/8`); none and no group: anywhere.
+    /// The peer's addresses (`10.0.0.0/8`, `fd00::/48`), which also
+    /// limit the rule to that family; none and no group: anywhere, both
+    /// families.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_cidr: Option<String>,
     /// The peer: the ports of this security group.
@@ -357,6 +372,11 @@ pub struct Port {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub ip: Option<Ipv4Addr>,
+    /// Its IPv6 address, on a network with an IPv6 subnet: the EUI-64
+    /// address of its MAC, which the guest configures by SLAAC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub ip6: Option<Ipv6Addr>,
     /// Its security groups.
     pub security_groups: Vec<String>,
     /// The VM it belongs to.

@@ -89,7 +89,9 @@ async fn main() {
         .create_network(&NetworkCreate {
             name: "bench".into(),
             subnet: Some("10.65.0.0/24".into()),
+            subnet6: None,
             gateway: None,
+            gateway6: None,
             dhcp: true,
             dns: vec![],
             mtu: None,

@@ -56,7 +56,9 @@ async fn main() {
         .create_network(&NetworkCreate {
             name: "bench".into(),
             subnet: Some("10.64.0.0/20".into()),
+            subnet6: None,
             gateway: None,
+            gateway6: None,
             dhcp: true,
             dns: vec![],
             mtu: None,

@@ -17,16 +17,22 @@ use std::net::{IpAddr, Ipv4Addr};
 pub struct NetworkCreateArgs {
     /// Its name: a-z, 0-9 and '-'.
     pub name: String,
-    /// Its IPv4 subnet, e.g. 10.0.0.0/24.
+    /// Its subnets: an IPv4 one (10.0.0.0/24), an IPv6 /64 (fd00:1::/64),
+    /// or one of each (give --subnet twice). On IPv6, ports take their
+    /// EUI-64 addresses by SLAAC from the router the network is attached
+    /// to.
     #[arg(long, value_name = "CIDR")]
-    pub subnet: Option<String>,
-    /// The gateway; default the subnet's first address.
+    pub subnet: Vec<String>,
+    /// The gateway of a subnet (IPv4 or IPv6, once each); default the
+    /// subnet's first address.
     #[arg(long, value_name = "IP")]
-    pub gateway: Option<Ipv4Addr>,
-    /// Serve DHCP (OVN answers it).
+    pub gateway: Vec<IpAddr>,
+    /// Serve DHCP (OVN answers it): DHCPv4, and stateless DHCPv6 (DNS)
+    /// on an IPv6 subnet.
     #[arg(long)]
     pub dhcp: bool,
-    /// DNS servers handed out by DHCP.
+    /// DNS servers handed out by DHCP (IPv4 ones by DHCPv4, IPv6 ones by
+    /// DHCPv6).
     #[arg(long, value_name = "IP", num_args = 1..)]
     pub dns: Vec<IpAddr>,
     /// The MTU handed out by DHCP.
@@ -289,10 +295,20 @@ pub async fn network_create(
     args: NetworkCreateArgs,
     json: bool,
 ) -> Result<(), ClientError> {
+    let (subnet, subnet6) = one_per_family("--subnet", args.subnet, |c: &String| c.contains(':'))?;
+    let (gateway, gateway6) = one_per_family("--gateway", args.gateway, IpAddr::is_ipv6)?;
     let request = NetworkCreate {
         name: args.name,
-        subnet: args.subnet,
-        gateway: args.gateway,
+        subnet,
+        subnet6,
+        gateway: gateway.map(|g| match g {
+            IpAddr::V4(g) => g,
+            IpAddr::V6(_) => unreachable!("split by family"),
+        }),
+        gateway6: gateway6.map(|g| match g {
+            IpAddr::V6(g) => g,
+            IpAddr::V4(_) => unreachable!("split by family"),
+        }),
         dhcp: args.dhcp,
         dns: args.dns,
         mtu: args.mtu,
@@ -302,6 +318,25 @@ pub async fn network_create(
     let network = client.create_network(&request).await?;
     show(json, &network, network_text);
     Ok(())
+}
+
+/// Splits a repeated option into its IPv4 and IPv6 values, at most one
+/// of each.
+fn one_per_family<T>(
+    flag: &str,
+    values: Vec<T>,
+    is_v6: impl Fn(&T) -> bool,
+) -> Result<(Option<T>, Option<T>), ClientError> {
+    let (mut v4, mut v6) = (None, None);
+    for value in values {
+        let slot = if is_v6(&value) { &mut v6 } else { &mut v4 };
+        if slot.replace(value).is_some() {
+            return Err(invalid(format!(
+                "{flag}: give at most one IPv4 and one IPv6 value"
+            )));
+        }
+    }
+    Ok((v4, v6))
 }
 
 /// `lqx network show NAME`.
@@ -344,6 +379,14 @@ fn network_text(n: &lqx_api::Network) -> String {
         "  gateway:  {}",
         opt(n.spec.gateway.map(|g| g.to_string()))
     );
+    if let Some(subnet6) = &n.spec.subnet6 {
+        let _ = writeln!(out, "  subnet6:  {subnet6}");
+        let _ = writeln!(
+            out,
+            "  gateway6: {}",
+            opt(n.spec.gateway6.map(|g| g.to_string()))
+        );
+    }
     let _ = writeln!(
         out,
         "  dhcp:     {}",
@@ -643,11 +686,12 @@ pub async fn lb(client: &Client, command: LbCommand, json: bool) -> Result<(), C
 
 fn port_text(p: &lqx_api::Port) -> String {
     format!(
-        "{:<24} {:<16} {:<17} {:<15} {:<5} {}\n",
+        "{:<24} {:<16} {:<17} {:<15} {:<25} {:<5} {}\n",
         p.name,
         p.network,
         p.mac,
         p.ip.map_or_else(|| "-".into(), |i| i.to_string()),
+        p.ip6.map_or_else(|| "-".into(), |i| i.to_string()),
         match p.up {
             Some(true) => "up",
             Some(false) => "down",

@@ -8,9 +8,10 @@
 //! other guest every second, printing the results on its serial console,
 //! which the test reads through the API's serial WebSocket.
 //!
-//! Shown: both guests get the addresses of their ports from OVN's DHCP
-//! and ping each other across the hosts while a security group lets ICMP
-//! in; a floating IP on the router's gateway (the first host's external
+//! Shown: both guests get the addresses of their ports from OVN's DHCP,
+//! and their IPv6 ones by SLAAC from the router's advertisements, and
+//! ping each other across the hosts over both while a security group
+//! lets ICMP in; a floating IP on the router's gateway (the first host's external
 //! bridge) reaches the second host's guest from a namespace on the
 //! external segment; removing the rule stops both.
 
@@ -22,7 +23,7 @@ use lqx_test_support::netns::Lan;
 use lqx_test_support::ovn::{OvnCentral, nbctl};
 use lqx_test_support::vm_host::VmHost;
 use lqx_test_support::{assert_ok, guest, text};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -172,6 +173,113 @@ impl Serial {
     }
 }
 
+/// OVN's stateless DHCPv6 hands out the tenant network's IPv6 DNS
+/// server: ISC dhclient sends an Information-request from a port of the
+/// network plugged into the second host's br-int as an OVS internal
+/// interface.
+async fn dhcpv6_answers(hv: &VmHost, ns: &str) {
+    let port: Port = hv.host.json(&[
+        "port",
+        "create",
+        "--network",
+        "tenant",
+        "--name",
+        "probe",
+        "--mac",
+        "0a:6c:71:00:50:0c",
+    ]);
+    let prefix = Lan::exec_prefix(ns);
+    hv.ovn.vsctl(&[
+        "add-port",
+        "br-int",
+        "probe0",
+        "--",
+        "set",
+        "interface",
+        "probe0",
+        "type=internal",
+        &format!("external_ids:iface-id={}", port.id),
+    ]);
+    wait_for(|| {
+        Command::new("ip")
+            .args(["-n", ns, "link", "show", "probe0"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+            .then_some(())
+    })
+    .expect("vswitchd made probe0");
+    run(
+        &prefix,
+        &["ip", "link", "set", "probe0", "address", &port.mac, "up"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let leases = dir.path().join("leases");
+    let pid = dir.path().join("pid");
+    // In stateless mode dhclient writes no lease: it hands what it got to
+    // its script, in the environment.
+    let got = dir.path().join("got");
+    let script = dir.path().join("script");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$reason $new_dhcp6_name_servers\" >> {}\n",
+            got.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // In the foreground (-d), so it is killed here rather than left
+    // running; started again if it quits early (it cannot bind until the
+    // link-local address is past duplicate detection).
+    let start = Instant::now();
+    let mut client: Option<std::process::Child> = None;
+    let answered = loop {
+        let lease = std::fs::read_to_string(&got).unwrap_or_default();
+        if lease.lines().any(|l| l.ends_with(" 2001:db8::53")) {
+            break true;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            break false;
+        }
+        if client
+            .as_mut()
+            .is_none_or(|c| c.try_wait().ok().flatten().is_some())
+        {
+            client = Some(
+                Command::new(&prefix[0])
+                    .args(&prefix[1..])
+                    .args(["dhclient", "-6", "-S", "-d", "-v", "-sf"])
+                    .arg(&script)
+                    .arg("-lf")
+                    .arg(&leases)
+                    .arg("-pf")
+                    .arg(&pid)
+                    .arg("probe0")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("dhclient (isc-dhcp-client)"),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    if let Some(mut c) = client {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    assert!(
+        answered,
+        "no DHCPv6 answer with the DNS server; the client's script saw: {:?}",
+        std::fs::read_to_string(&got).unwrap_or_default()
+    );
+    println!(
+        "DHCPv6 answered after {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    hv.ovn.vsctl(&["del-port", "br-int", "probe0"]);
+    assert_ok(hv.host.lqx(&["port", "delete", "probe"]));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
     let (a_ip, b_ip): (Ipv4Addr, Ipv4Addr) = (
@@ -257,7 +365,11 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
         "tenant",
         "--subnet",
         "10.50.0.0/24",
+        "--subnet",
+        "fd00:50::/64",
         "--dhcp",
+        "--dns",
+        "2001:db8::53",
     ]);
     a.host.json::<Network>(&[
         "network",
@@ -313,17 +425,27 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
     // A guest on each host, booting from an RBD volume.
     let (ip_a, ip_b): (Ipv4Addr, Ipv4Addr) =
         ("10.50.0.11".parse().unwrap(), "10.50.0.12".parse().unwrap());
-    let guests = [(&a, "guest-a", ip_a, ip_b), (&b, "guest-b", ip_b, ip_a)];
+    // Fixed MACs, so the IPv6 addresses (EUI-64, RFC 4291) are known
+    // before the images are built: 0a:.. flips to 08:.., ff:fe inserted.
+    let (mac_a, mac_b) = ("0a:6c:71:00:50:0a", "0a:6c:71:00:50:0b");
+    let (ip6_a, ip6_b): (Ipv6Addr, Ipv6Addr) = (
+        "fd00:50::86c:71ff:fe00:500a".parse().unwrap(),
+        "fd00:50::86c:71ff:fe00:500b".parse().unwrap(),
+    );
+    let guests = [
+        (&a, "guest-a", ip_a, ip_b, mac_a, ip6_a, ip6_b),
+        (&b, "guest-b", ip_b, ip_a, mac_b, ip6_b, ip6_a),
+    ];
     let mut serials = vec![];
     let mut started = vec![];
-    for (hv, name, ip, peer) in guests {
-        let image = guest::disk_image(&[peer]);
+    for (hv, name, ip, peer, mac, ip6, peer6) in guests {
+        let image = guest::disk_image(&[peer.into(), peer6.into()]);
         ceph.rbd(&[
             "import",
             &image.display().to_string(),
             &format!("vms/{name}"),
         ]);
-        let nic = format!("network=tenant,ip={ip},security-group=pingable");
+        let nic = format!("network=tenant,ip={ip},mac={mac},security-group=pingable");
         let asked = Instant::now();
         let vm: Vm = a.host.json(&[
             "--host",
@@ -346,10 +468,10 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
         let lsp = vm.spec.nics[0].port.clone().expect("the NIC's port");
         let listed: Vec<Port> = a.host.json(&["port", "list"]);
         assert!(
-            listed
-                .iter()
-                .any(|p| p.id.to_string() == lsp && p.name == format!("{name}-nic0")),
-            "{name}'s port in {listed:?}"
+            listed.iter().any(|p| p.id.to_string() == lsp
+                && p.name == format!("{name}-nic0")
+                && p.ip6 == Some(ip6)),
+            "{name}'s port with {ip6} in {listed:?}"
         );
         while !lsp_up(&nb, &lsp) {
             assert!(
@@ -370,8 +492,8 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
         serials.push(Serial::attach(&hv.host, name).await);
     }
 
-    // Addresses from OVN's DHCP, and pings across the hosts.
-    for (i, (_, name, ip, peer)) in guests.iter().enumerate() {
+    // Addresses from OVN's DHCP, and pings across the hosts; then IPv6.
+    for (i, (_, name, ip, peer, _, _, peer6)) in guests.iter().enumerate() {
         let serial = &serials[i];
         serial
             .wait_line(0, &format!("LQX-GUEST ip={ip}/24 router=10.50.0.1"))
@@ -383,7 +505,16 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
             "{name}: DHCP and a ping across {:.1} s after the VM was created",
             started[i].elapsed().as_secs_f64()
         );
+        serial
+            .wait_line(0, &format!("LQX-GUEST ping {peer6} ok"))
+            .await;
+        println!(
+            "{name}: SLAAC and a ping6 across {:.1} s after the VM was created",
+            started[i].elapsed().as_secs_f64()
+        );
     }
+
+    dhcpv6_answers(&b, &ns_b).await;
 
     // From the external segment, through the floating IP on the first
     // host's gateway, to the guest on the second host.
@@ -412,36 +543,43 @@ async fn guests_on_two_hosts_get_dhcp_and_ping_across_geneve() {
         "pingable",
         &rule.id.to_string(),
     ]));
-    for (i, (_, name, _, peer)) in guests.iter().enumerate() {
+    for (i, (_, name, _, peer, _, _, peer6)) in guests.iter().enumerate() {
         let serial = &serials[i];
-        let fail = format!("LQX-GUEST ping {peer} fail");
-        let after = serial.wait_line(marks[i], &fail).await;
-        // Once failing, it keeps failing: three more reports, none ok.
+        let peers: [IpAddr; 2] = [(*peer).into(), (*peer6).into()];
+        let mut after = marks[i];
+        for p in peers {
+            after = after.max(
+                serial
+                    .wait_line(marks[i], &format!("LQX-GUEST ping {p} fail"))
+                    .await,
+            );
+        }
+        // Once failing, it keeps failing: three more rounds, none ok.
         let start = Instant::now();
         while serial
             .lines_after(after)
             .iter()
             .filter(|l| l.contains("ping"))
             .count()
-            < 3
+            < 6
         {
             assert!(start.elapsed() < GUEST_TIMEOUT, "{name} stopped reporting");
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         let later = serial.lines_after(after);
-        assert!(
-            !later
-                .iter()
-                .any(|l| l == &format!("LQX-GUEST ping {peer} ok")),
-            "{name} still reaches {peer} without the rule: {later:?}"
-        );
+        for p in peers {
+            assert!(
+                !later.iter().any(|l| l == &format!("LQX-GUEST ping {p} ok")),
+                "{name} still reaches {p} without the rule: {later:?}"
+            );
+        }
     }
     assert!(
         !pings(&outside_prefix, fip_ip),
         "the floating IP still answers"
     );
 
-    for (hv, name, _, _) in guests {
+    for (hv, name, ..) in guests {
         assert_ok(a.host.lqx(&["vm", "delete", name, "--force", "--disks"]));
         assert!(
             hv.libvirtd

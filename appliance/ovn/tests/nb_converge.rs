@@ -8,7 +8,7 @@ use lqx_api::{
     Direction, FloatingIpCreate, LbProtocol, LoadBalancerCreate, NetworkCreate, PortCreate,
     Protocol, SecurityGroupCreate, SecurityRuleCreate,
 };
-use lqx_core::vnet::{VnetState, address_set_name, lsp_name, port_group_name};
+use lqx_core::vnet::{VnetState, address_set_name, address_set6_name, lsp_name, port_group_name};
 use lqx_ovn::NbWriter;
 use lqx_test_support::ovn::{OvnCentral, nbctl, sbctl};
 use std::time::Duration;
@@ -20,7 +20,9 @@ fn network(name: &str, subnet: &str, physnet: Option<&str>) -> NetworkCreate {
     NetworkCreate {
         name: name.into(),
         subnet: Some(subnet.into()),
+        subnet6: None,
         gateway: None,
+        gateway6: None,
         dhcp: physnet.is_none(),
         dns: vec!["192.0.2.53".parse().unwrap()],
         mtu: Some(1442),
@@ -47,8 +49,10 @@ fn cloud() -> VnetState {
     let id = Uuid::new_v4;
     s.create_network(id(), network("ext", "192.0.2.0/24", Some("physnet1")))
         .unwrap();
-    s.create_network(id(), network("blue", "10.0.0.0/24", None))
-        .unwrap();
+    let mut blue = network("blue", "10.0.0.0/24", None);
+    blue.subnet6 = Some("fd00:b::/64".into());
+    blue.dns.push("2001:db8::53".parse().unwrap());
+    s.create_network(id(), blue).unwrap();
     let sg = SecurityGroupCreate {
         name: "web".into(),
         description: "web servers".into(),
@@ -94,6 +98,19 @@ fn cloud() -> VnetState {
             protocol: LbProtocol::Tcp,
             network: "blue".into(),
             health_check: true,
+        },
+    )
+    .unwrap();
+    // One without a health check: its empty mappings are a map too.
+    s.create_load_balancer(
+        id(),
+        LoadBalancerCreate {
+            name: "dns".into(),
+            vip: "10.0.0.251:53".into(),
+            members: vec!["10.0.0.2:53".into()],
+            protocol: LbProtocol::Udp,
+            network: "blue".into(),
+            health_check: false,
         },
     )
     .unwrap();
@@ -186,7 +203,7 @@ async fn every_object_written_changed_and_removed_against_real_ovn() {
     }
     let vm1 = state.ports["vm1"].clone();
     let lsp = lsp_name(&vm1);
-    let address = format!("{} {}", vm1.mac, vm1.ip.unwrap());
+    let address = format!("{} {} {}", vm1.mac, vm1.ip.unwrap(), vm1.ip6.unwrap());
     assert_eq!(nbctl(&nb, &["lsp-get-addresses", &lsp]), address);
     assert_eq!(nbctl(&nb, &["lsp-get-port-security", &lsp]), address);
     let dhcp = nbctl(&nb, &["lsp-get-dhcpv4-options", &lsp]);
@@ -206,6 +223,38 @@ async fn every_object_written_changed_and_removed_against_real_ovn() {
     ] {
         assert!(options.contains(want), "{want} in {options}");
     }
+    // Stateless DHCPv6 with the IPv6 DNS server.
+    let dhcp6 = nbctl(&nb, &["lsp-get-dhcpv6-options", &lsp]);
+    assert!(dhcp6.contains("fd00:b::/64"), "{dhcp6}");
+    let options = nbctl(
+        &nb,
+        &[
+            "dhcp-options-get-options",
+            dhcp6.split_whitespace().next().unwrap(),
+        ],
+    );
+    for want in [
+        "dhcpv6_stateless=true",
+        "dns_server={2001:db8::53}",
+        "server_id=",
+    ] {
+        assert!(options.contains(want), "{want} in {options}");
+    }
+    // The router port has both gateways and advertises the prefix.
+    let rp = nbctl(
+        &nb,
+        &[
+            "--bare",
+            "--columns=networks,ipv6_ra_configs",
+            "find",
+            "Logical_Router_Port",
+            "networks{>=}\"fd00:b::1/64\"",
+        ],
+    );
+    assert!(
+        rp.contains("10.0.0.1/24") && rp.contains("address_mode=dhcpv6_stateless"),
+        "{rp}"
+    );
     let localnet = nbctl(
         &nb,
         &[
@@ -222,20 +271,20 @@ async fn every_object_written_changed_and_removed_against_real_ovn() {
     let acls = nbctl(&nb, &["acl-list", &pg]);
     assert!(
         acls.contains(&format!(
-            "to-lport  1002 (outport == @{pg} && ip4 && tcp && tcp.dst == 80) allow-related"
+            "to-lport  1002 (outport == @{pg} && ip && tcp && tcp.dst == 80) allow-related"
         )),
         "{acls}"
     );
-    assert!(acls.contains("icmp4"), "{acls}");
+    assert!(acls.contains("(icmp4 || icmp6)"), "{acls}");
     assert!(
         acls.contains(&format!(
-            "from-lport  1002 (inport == @{pg} && ip4) allow-related"
+            "from-lport  1002 (inport == @{pg} && ip) allow-related"
         )),
         "{acls}"
     );
     let drop = nbctl(&nb, &["acl-list", "lqx_drop"]);
     assert!(
-        drop.contains("drop") && drop.contains("udp.dst == 67"),
+        drop.contains("drop") && drop.contains("udp.dst == 67") && drop.contains("udp.dst == 547"),
         "{drop}"
     );
     // northd took all of it: the port has its southbound binding row (a
@@ -262,6 +311,14 @@ async fn every_object_written_changed_and_removed_against_real_ovn() {
     sb_set(&sb, &address_set_name(sg), |set| {
         set.contains("10.0.0.2") && set.contains("10.0.0.3")
     });
+    let vm2_ip6 = state.ports["vm2"].ip6.unwrap().to_string();
+    sb_set(&sb, &address_set6_name(sg), |set| set.contains(&vm2_ip6));
+    // northd compiled the advertisements and the DHCPv6 answers into
+    // logical flows.
+    let flows = sbctl(&sb, &["lflow-list"]);
+    for want in ["put_nd_ra_opts", "put_dhcpv6_opts", "fd00:b::1"] {
+        assert!(flows.contains(want), "no {want} in the logical flows");
+    }
     let nat = nbctl(&nb, &["lr-nat-list", "lqx-edge"]);
     assert!(
         nat.contains("dnat_and_snat") && nat.contains("192.0.2.100") && nat.contains("10.0.0.2"),

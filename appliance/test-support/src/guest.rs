@@ -9,7 +9,11 @@
 //! - `LQX-GUEST ip=<addr>/<prefix> router=<gw>` once it has a lease (again
 //!   on each renewal), or `LQX-GUEST dhcp fail` before retrying;
 //! - then, every second and for each address of `lqx.ping=A,B,...` on its
-//!   kernel command line, `LQX-GUEST ping <A> ok` or `LQX-GUEST ping <A> fail`.
+//!   kernel command line (IPv4 or IPv6), `LQX-GUEST ping <A> ok` or
+//!   `LQX-GUEST ping <A> fail`.
+//!
+//! IPv6 the kernel configures by itself: SLAAC from the router's
+//! advertisements, with the EUI-64 address of the NIC's MAC.
 //!
 //! On a panic the kernel reboots at once (`panic=-1`) rather than hanging
 //! silently.
@@ -32,7 +36,7 @@
 use nix::fcntl::{Flock, FlockArg};
 use std::fmt::Write as _;
 use std::fs::File;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -112,7 +116,7 @@ exit 0
 /// # Panics
 /// When a package cannot be downloaded (no network, stale apt lists:
 /// `apt-get update`) or a tool is missing (the message names its package).
-pub fn disk_image(ping: &[Ipv4Addr]) -> PathBuf {
+pub fn disk_image(ping: &[IpAddr]) -> PathBuf {
     let root = cache_root();
     // Held until the image is in place: two test processes then neither
     // unpack the same packages nor run xorriso for the same list at once.
@@ -121,7 +125,7 @@ pub fn disk_image(ping: &[Ipv4Addr]) -> PathBuf {
     let base = base(&root);
     let list = ping
         .iter()
-        .map(Ipv4Addr::to_string)
+        .map(IpAddr::to_string)
         .collect::<Vec<_>>()
         .join(",");
     let image = base.join(format!("guest-{:016x}.img", fnv1a(list.as_bytes())));

@@ -2,9 +2,9 @@
 //! and MACs.
 
 use super::{VnetError, VnetState};
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::collections::BTreeSet;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4};
 use uuid::Uuid;
 
 /// Parses an IPv4 subnet in CIDR form, its host bits zero, /8 to /30.
@@ -26,13 +26,60 @@ pub fn parse_subnet(text: &str) -> Result<Ipv4Net, VnetError> {
     Ok(net)
 }
 
-/// Parses a CIDR of a security rule's peer (host bits allowed to be set
-/// nowhere: `10.1.2.3/8` is refused as ambiguous).
-pub fn parse_cidr(text: &str) -> Result<Ipv4Net, VnetError> {
-    let net: Ipv4Net = text
+/// Parses an IPv6 subnet: a /64, the prefix SLAAC needs, and a unicast
+/// one (not link-local, not multicast).
+pub fn parse_subnet6(text: &str) -> Result<Ipv6Net, VnetError> {
+    let net: Ipv6Net = text.parse().map_err(|_| {
+        VnetError::Invalid(format!(
+            "IPv6 subnet {text:?}: an IPv6 CIDR like fd00:1::/64"
+        ))
+    })?;
+    if net.prefix_len() != 64 {
+        return Err(VnetError::Invalid(format!(
+            "IPv6 subnet {text:?}: the prefix must be /64 (ports configure themselves by SLAAC)"
+        )));
+    }
+    if net.trunc() != net {
+        return Err(VnetError::Invalid(format!(
+            "IPv6 subnet {text:?}: host bits are set (did you mean {}?)",
+            net.trunc()
+        )));
+    }
+    let first = net.network().segments()[0];
+    if first & 0xffc0 == 0xfe80 || first & 0xff00 == 0xff00 || net.network().is_unspecified() {
+        return Err(VnetError::Invalid(format!(
+            "IPv6 subnet {text:?}: a unicast prefix (not link-local, multicast or ::)"
+        )));
+    }
+    Ok(net)
+}
+
+/// The modified EUI-64 address of `mac` in `net` (RFC 4291 appendix A):
+/// the address a guest takes by SLAAC.
+pub fn eui64(net: Ipv6Net, mac: &str) -> Option<Ipv6Addr> {
+    let bytes: Vec<u8> = mac
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [a, b, c, d, e, f] = bytes[..] else {
+        return None;
+    };
+    let iid = u64::from_be_bytes([a ^ 0x02, b, c, 0xff, 0xfe, d, e, f]);
+    Some(Ipv6Addr::from(u128::from(net.network()) | u128::from(iid)))
+}
+
+/// Parses a CIDR of a security rule's peer, IPv4 or IPv6 (host bits
+/// allowed to be set nowhere: `10.1.2.3/8` is refused as ambiguous).
+pub fn parse_cidr(text: &str) -> Result<IpNet, VnetError> {
+    let net: IpNet = text
         .parse()
-        .or_else(|_| text.parse::<Ipv4Addr>().map(Ipv4Net::from))
-        .map_err(|_| VnetError::Invalid(format!("CIDR {text:?}: an IPv4 CIDR like 10.0.0.0/8")))?;
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            VnetError::Invalid(format!(
+                "CIDR {text:?}: an IPv4 or IPv6 CIDR like 10.0.0.0/8 or fd00::/48"
+            ))
+        })?;
     if net.trunc() != net {
         return Err(VnetError::Invalid(format!(
             "CIDR {text:?}: host bits are set (did you mean {}?)",
@@ -63,6 +110,17 @@ pub fn subnet_of(state: &VnetState, network: &str) -> Option<Ipv4Net> {
         .get(network)?
         .spec
         .subnet
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+}
+
+/// The network's IPv6 subnet, if it has one.
+pub fn subnet6_of(state: &VnetState, network: &str) -> Option<Ipv6Net> {
+    state
+        .networks
+        .get(network)?
+        .spec
+        .subnet6
         .as_deref()
         .and_then(|s| s.parse().ok())
 }
@@ -197,9 +255,42 @@ mod tests {
         assert_eq!(parse_cidr("192.0.2.7").unwrap().prefix_len(), 32);
         assert!(parse_cidr("10.1.0.0/8").is_err());
         assert!(parse_cidr("10.0.0.0/33").is_err());
+        assert!(parse_cidr("fd00::/48").unwrap().addr().is_ipv6());
+        assert!(parse_cidr("fd00::1/48").is_err());
+        assert_eq!(parse_cidr("2001:db8::7").unwrap().prefix_len(), 128);
         assert!(parse_endpoint("vip", "10.0.0.5:80").is_ok());
         assert!(parse_endpoint("vip", "10.0.0.5").is_err());
         assert!(parse_endpoint("vip", "10.0.0.5:0").is_err());
+    }
+
+    #[test]
+    fn ipv6_subnets_are_unicast_64s() {
+        assert!(parse_subnet6("fd00:1::/64").is_ok());
+        assert!(parse_subnet6("2001:db8:0:1::/64").is_ok());
+        assert!(parse_subnet6("fd00:1::/48").is_err());
+        assert!(
+            matches!(parse_subnet6("fd00:1::5/64"), Err(VnetError::Invalid(m)) if m.contains("fd00:1::/64"))
+        );
+        assert!(parse_subnet6("fe80::/64").is_err());
+        assert!(parse_subnet6("ff02::/64").is_err());
+        assert!(parse_subnet6("10.0.0.0/24").is_err());
+    }
+
+    #[test]
+    fn eui64_follows_rfc_4291() {
+        // The example of RFC 4291 appendix A's procedure, as the Linux
+        // kernel forms it from 52:54:00:12:34:56.
+        let net = parse_subnet6("fd00:1::/64").unwrap();
+        assert_eq!(
+            eui64(net, "52:54:00:12:34:56").unwrap(),
+            "fd00:1::5054:ff:fe12:3456".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(
+            eui64(net, "0a:6c:71:ab:cd:ef").unwrap(),
+            "fd00:1::86c:71ff:feab:cdef".parse::<Ipv6Addr>().unwrap()
+        );
+        assert!(eui64(net, "0a:6c:71:ab:cd").is_none());
+        assert!(eui64(net, "zz:6c:71:ab:cd:ef").is_none());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Ids are given by the caller (random in the agent, fixed in tests).
 
 use super::addresses::{
-    check_free, free_mac, next_free, parse_cidr, parse_endpoint, parse_subnet, subnet_of,
+    check_free, eui64, free_mac, next_free, parse_cidr, parse_endpoint, parse_subnet,
+    parse_subnet6, subnet_of, subnet6_of,
 };
 use super::{NetworkRecord, RouterRecord, SecurityGroupRecord, VnetError, VnetState};
 use crate::vm::{check_mac, is_name};
@@ -85,16 +86,42 @@ impl VnetState {
                 problems.push(format!("gateway {gateway} is not a host address of {net}"));
             }
             spec.gateway = Some(gateway);
-        } else if spec.subnet.is_none() {
-            if spec.gateway.is_some() {
-                problems.push("a gateway needs a subnet".into());
-            }
-            if spec.dhcp {
-                problems.push("DHCP needs a subnet".into());
-            }
+        } else if spec.subnet.is_none() && spec.gateway.is_some() {
+            problems.push("a gateway needs a subnet".into());
         }
-        if spec.dns.iter().any(IpAddr::is_ipv6) {
-            problems.push("DNS servers: IPv4 addresses only (DHCPv4 hands them out)".into());
+        let subnet6 = match spec.subnet6.as_deref().map(parse_subnet6).transpose() {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(e.to_string());
+                None
+            }
+        };
+        if let Some(net) = subnet6 {
+            let gateway = spec
+                .gateway6
+                .unwrap_or_else(|| (u128::from(net.network()) | 1).into());
+            let iid = u128::from(gateway) & u128::from(u64::MAX);
+            if !net.contains(&gateway) || iid == 0 {
+                problems.push(format!(
+                    "IPv6 gateway {gateway} is not a host address of {net}"
+                ));
+            } else if (iid >> 24) & 0xffff == 0xfffe {
+                problems.push(format!(
+                    "IPv6 gateway {gateway} has the form of an EUI-64 address, which ports take"
+                ));
+            }
+            spec.gateway6 = Some(gateway);
+        } else if spec.subnet6.is_none() && spec.gateway6.is_some() {
+            problems.push("an IPv6 gateway needs an IPv6 subnet".into());
+        }
+        if spec.dhcp && spec.subnet.is_none() && spec.subnet6.is_none() {
+            problems.push("DHCP needs a subnet".into());
+        }
+        if spec.subnet6.is_none() && spec.dns.iter().any(IpAddr::is_ipv6) {
+            problems.push("IPv6 DNS servers need an IPv6 subnet (DHCPv6 hands them out)".into());
+        }
+        if spec.subnet.is_none() && spec.dns.iter().any(IpAddr::is_ipv4) {
+            problems.push("IPv4 DNS servers need an IPv4 subnet (DHCPv4 hands them out)".into());
         }
         if let Some(mtu) = spec.mtu
             && !(576..=9000).contains(&mtu)
@@ -194,24 +221,44 @@ impl VnetState {
         Ok(())
     }
 
+    /// The subnets of `network`, both families.
+    fn subnets(&self, network: &str) -> Vec<ipnet::IpNet> {
+        let v4 = subnet_of(self, network).map(ipnet::IpNet::V4);
+        let v6 = subnet6_of(self, network).map(ipnet::IpNet::V6);
+        v4.into_iter().chain(v6).collect()
+    }
+
     /// Subnets the router already routes (attached and external).
-    fn router_subnets(&self, router: &RouterRecord) -> Vec<(String, ipnet::Ipv4Net)> {
+    fn router_subnets(&self, router: &RouterRecord) -> Vec<(String, ipnet::IpNet)> {
         router
             .networks
             .iter()
             .chain(router.gateway.as_ref().map(|g| &g.network))
-            .filter_map(|n| Some((n.clone(), subnet_of(self, n)?)))
+            .flat_map(|n| self.subnets(n).into_iter().map(|s| (n.clone(), s)))
             .collect()
     }
 
-    fn check_no_overlap(&self, router: &RouterRecord, network: &str) -> Result<(), VnetError> {
-        let subnet = subnet_of(self, network).ok_or_else(|| {
-            VnetError::Invalid(format!("network {network:?} has no subnet to route"))
-        })?;
+    /// `external`: the network is to be the gateway's, where only its
+    /// IPv4 subnet is routed.
+    fn check_no_overlap(
+        &self,
+        router: &RouterRecord,
+        network: &str,
+        external: bool,
+    ) -> Result<(), VnetError> {
+        let mut subnets = self.subnets(network);
+        if external {
+            subnets.retain(|s| s.addr().is_ipv4());
+        }
+        if subnets.is_empty() {
+            return Err(VnetError::Invalid(format!(
+                "network {network:?} has no subnet to route"
+            )));
+        }
         for (other, net) in self.router_subnets(router) {
-            if other != network
-                && (net.contains(&subnet.network()) || subnet.contains(&net.network()))
-            {
+            if let Some(subnet) = subnets.iter().find(|s| {
+                other != network && (net.contains(&s.network()) || s.contains(&net.network()))
+            }) {
                 return Err(VnetError::Conflict(format!(
                     "network {network:?} ({subnet}) overlaps {other:?} ({net}) on router {:?}",
                     router.name
@@ -248,7 +295,7 @@ impl VnetState {
                 "network {network:?} is router {router:?}'s external network"
             )));
         }
-        self.check_no_overlap(record, network)?;
+        self.check_no_overlap(record, network, false)?;
         self.router_mut(router)?.networks.push(network.to_owned());
         Ok(())
     }
@@ -301,7 +348,7 @@ impl VnetState {
                 "router {router:?} has a gateway; clear it first"
             )));
         }
-        self.check_no_overlap(record, network)?;
+        self.check_no_overlap(record, network, true)?;
         let ip = next_free(self, network)?;
         let gateway = RouterGateway {
             network: network.to_owned(),
@@ -689,6 +736,7 @@ impl VnetState {
             }
             None => None,
         };
+        let ip6 = subnet6_of(self, &request.network).and_then(|net| eui64(net, &mac));
         let mut groups = request.security_groups.clone();
         groups.sort();
         groups.dedup();
@@ -698,6 +746,7 @@ impl VnetState {
             network: request.network.clone(),
             mac,
             ip,
+            ip6,
             security_groups: groups,
             vm,
             up: None,

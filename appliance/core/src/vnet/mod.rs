@@ -165,6 +165,12 @@ pub fn address_set_name(id: Uuid) -> String {
     format!("lqx_sg_{}_ip4", id.simple())
 }
 
+/// The address set of a security group's IPv6 addresses (ovn-northd's
+/// `PG_ip6`).
+pub fn address_set6_name(id: Uuid) -> String {
+    format!("lqx_sg_{}_ip6", id.simple())
+}
+
 /// The port group every filtered port is in, whose ACLs drop what no
 /// security group allows.
 pub const DROP_GROUP: &str = "lqx_drop";

@@ -4,17 +4,20 @@
 //!
 //! - a network: a `Logical_Switch`; with DHCP, a `DHCP_Options` row its
 //!   ports point at; a provider network, a `localnet` port.
-//! - a port: a `Logical_Switch_Port` with its MAC and address as
-//!   `addresses` and `port_security`.
+//! - a network with an IPv6 subnet and DHCP: a second, stateless
+//!   `DHCP_Options` row (DNS only: addresses come from SLAAC).
+//! - a port: a `Logical_Switch_Port` with its MAC and addresses (IPv4,
+//!   and its EUI-64 IPv6 one) as `addresses` and `port_security`.
 //! - a router: a `Logical_Router`, a router port and a switch port of
-//!   type `router` per attached network; with a gateway, a router port on
+//!   type `router` per attached network (advertising an IPv6 subnet's
+//!   prefix for SLAAC); with a gateway, a router port on
 //!   the external network scheduled on every chassis with priorities
 //!   (`Gateway_Chassis`), a default route and an SNAT rule per attached
 //!   network. A floating IP is a `dnat_and_snat` rule on it.
 //! - a security group: a `Port_Group` of its ports with one `ACL` per
 //!   rule (`allow-related`, priority 1002); rules naming a group as peer
-//!   match ovn-northd's own address set of its port group's addresses
-//!   (`$PG_ip4`: a set of ours by that name would collide with it in the
+//!   match ovn-northd's own address sets of its port group's addresses
+//!   (`$PG_ip4`, `$PG_ip6`: a set of ours by that name would collide with it in the
 //!   southbound database); every port in any group is also in
 //!   [`DROP_GROUP`], whose ACLs (priority 1001) drop the rest.
 //! - a load balancer: a `Load_Balancer` on its network's switch and
@@ -22,12 +25,14 @@
 
 use super::converge::{DesiredRow, ManagedTable, RowRef};
 use lqx_api::{Direction, LbProtocol, Port, Protocol, SecurityRule};
-use lqx_core::vnet::addresses::{router_port_mac, subnet_of};
+use lqx_core::vnet::addresses::{router_port_mac, subnet_of, subnet6_of};
 use lqx_core::vnet::{
-    DROP_GROUP, RouterRecord, VnetState, address_set_name, lsp_name, port_group_name,
+    DROP_GROUP, RouterRecord, VnetState, address_set_name, address_set6_name, lsp_name,
+    port_group_name,
 };
 use lqx_ovsdb::{Atom, Datum};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 const LS: &str = "Logical_Switch";
 const LSP: &str = "Logical_Switch_Port";
@@ -81,6 +86,7 @@ pub const TABLES: &[ManagedTable] = &[
             "options",
             "tag",
             "dhcpv4_options",
+            "dhcpv6_options",
             "up",
         ],
     },
@@ -92,7 +98,13 @@ pub const TABLES: &[ManagedTable] = &[
     ManagedTable {
         name: LRP,
         root: false,
-        columns: &["name", "mac", "networks", "gateway_chassis"],
+        columns: &[
+            "name",
+            "mac",
+            "networks",
+            "gateway_chassis",
+            "ipv6_ra_configs",
+        ],
     },
     ManagedTable {
         name: NAT,
@@ -205,12 +217,17 @@ fn chassis_order(router: &RouterRecord, chassis: &[String]) -> Vec<String> {
 fn acl_match(group: &str, rule: &SecurityRule, state: &VnetState) -> String {
     let spec = &rule.spec;
     let (port, peer) = match spec.direction {
-        Direction::Ingress => ("outport", "ip4.src"),
-        Direction::Egress => ("inport", "ip4.dst"),
+        Direction::Ingress => ("outport", "src"),
+        Direction::Egress => ("inport", "dst"),
     };
-    let mut m = format!("{port} == @{group} && ip4");
-    if let Some(cidr) = &spec.remote_cidr {
-        m.push_str(&format!(" && {peer} == {cidr}"));
+    // A CIDR limits the rule to its family; otherwise it covers both.
+    let family = spec
+        .remote_cidr
+        .as_deref()
+        .map(|c| if c.contains(':') { "ip6" } else { "ip4" });
+    let mut m = format!("{port} == @{group} && {}", family.unwrap_or("ip"));
+    if let (Some(cidr), Some(family)) = (&spec.remote_cidr, family) {
+        m.push_str(&format!(" && {family}.{peer} == {cidr}"));
     }
     if let Some(peer_group) = spec
         .remote_group
@@ -218,15 +235,20 @@ fn acl_match(group: &str, rule: &SecurityRule, state: &VnetState) -> String {
         .and_then(|g| state.security_groups.get(g))
     {
         m.push_str(&format!(
-            " && {peer} == ${}",
-            address_set_name(peer_group.id)
+            " && (ip4.{peer} == ${} || ip6.{peer} == ${})",
+            address_set_name(peer_group.id),
+            address_set6_name(peer_group.id)
         ));
     }
     let l4 = match spec.protocol {
         Protocol::Tcp => Some("tcp"),
         Protocol::Udp => Some("udp"),
         Protocol::Icmp => {
-            m.push_str(" && icmp4");
+            m.push_str(match family {
+                Some("ip4") => " && icmp4",
+                Some(_) => " && icmp6",
+                None => " && (icmp4 || icmp6)",
+            });
             None
         }
         Protocol::Any => None,
@@ -242,6 +264,58 @@ fn acl_match(group: &str, rule: &SecurityRule, state: &VnetState) -> String {
         }
     }
     m
+}
+
+/// The options of a network's DHCPv6 server: stateless (addresses come
+/// from SLAAC), handing out the IPv6 DNS servers.
+fn dhcp6_options(net: &lqx_core::vnet::NetworkRecord) -> Vec<(&'static str, String)> {
+    let mut options = vec![
+        ("server_id", router_port_mac(net.id, net.id)),
+        ("dhcpv6_stateless", "true".to_owned()),
+    ];
+    let dns: Vec<String> = net
+        .spec
+        .dns
+        .iter()
+        .filter(|d| d.is_ipv6())
+        .map(ToString::to_string)
+        .collect();
+    if !dns.is_empty() {
+        options.push(("dns_server", format!("{{{}}}", dns.join(", "))));
+    }
+    options
+}
+
+/// A router port's advertisements on an attached network with an IPv6
+/// subnet: the prefix for SLAAC, and with DHCP the "other configuration"
+/// flag that sends guests to DHCPv6 for DNS.
+fn ra_configs(net: &lqx_core::vnet::NetworkRecord) -> Vec<(&'static str, String)> {
+    let mode = if net.spec.dhcp {
+        "dhcpv6_stateless"
+    } else {
+        "slaac"
+    };
+    let mut configs = vec![
+        ("address_mode", mode.to_owned()),
+        ("send_periodic", "true".to_owned()),
+        // Guests that missed the answer to their solicitation learn the
+        // prefix within a minute rather than the default ten.
+        ("max_interval", "60".to_owned()),
+        ("min_interval", "20".to_owned()),
+    ];
+    if let Some(mtu) = net.spec.mtu {
+        configs.push(("mtu", mtu.to_string()));
+    }
+    configs
+}
+
+/// An empty map column (the server refuses an empty set there).
+fn empty_map() -> Datum {
+    Datum::map([])
+}
+
+fn string_pairs(pairs: &[(&'static str, String)]) -> Datum {
+    Datum::string_map(pairs.iter().map(|(k, v)| (*k, v.as_str())))
 }
 
 /// Every northbound row of `state`, given the chassis (and the provider
@@ -265,8 +339,13 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
                 ("server_id", gw),
                 ("server_mac", mac),
             ];
-            if !spec.dns.is_empty() {
-                let list: Vec<String> = spec.dns.iter().map(ToString::to_string).collect();
+            let list: Vec<String> = spec
+                .dns
+                .iter()
+                .filter(|d| d.is_ipv4())
+                .map(ToString::to_string)
+                .collect();
+            if !list.is_empty() {
                 options.push(("dns_server", format!("{{{}}}", list.join(", "))));
             }
             if let Some(mtu) = spec.mtu {
@@ -278,6 +357,15 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
                 DesiredRow::new(DHCP, format!("dhcp:{}", net.id))
                     .set("cidr", s(&subnet.to_string()))
                     .set("options", names(&options)),
+            );
+        }
+        if spec.dhcp
+            && let Some(subnet) = subnet6_of(state, &spec.name)
+        {
+            rows.push(
+                DesiredRow::new(DHCP, format!("dhcp6:{}", net.id))
+                    .set("cidr", s(&subnet.to_string()))
+                    .set("options", string_pairs(&dhcp6_options(net))),
             );
         }
         if let Some(physnet) = &spec.physnet {
@@ -303,12 +391,22 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
         let Some(net) = state.networks.get(&port.network) else {
             continue;
         };
-        let address = match port.ip {
-            Some(ip) => format!("{} {ip}", port.mac),
-            None => port.mac.clone(),
-        };
+        let mut address = port.mac.clone();
+        for ip in port
+            .ip
+            .map(IpAddr::V4)
+            .into_iter()
+            .chain(port.ip6.map(IpAddr::V6))
+        {
+            address.push_str(&format!(" {ip}"));
+        }
         let dhcp = if net.spec.dhcp && port.ip.is_some() && net.spec.subnet.is_some() {
             vec![r(DHCP, format!("dhcp:{}", net.id))]
+        } else {
+            vec![]
+        };
+        let dhcp6 = if net.spec.dhcp && port.ip6.is_some() && net.spec.subnet6.is_some() {
+            vec![r(DHCP, format!("dhcp6:{}", net.id))]
         } else {
             vec![]
         };
@@ -317,7 +415,8 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
             .set("addresses", s(&address))
             .set("port_security", s(&address))
             .set("external_ids", names(&[("lqx-port", &port.name)]))
-            .refs("dhcpv4_options", dhcp);
+            .refs("dhcpv4_options", dhcp)
+            .refs("dhcpv6_options", dhcp6);
         switch_ports
             .entry(&port.network)
             .or_default()
@@ -330,18 +429,28 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
         let mut nats = Vec::new();
         let mut routes = Vec::new();
         for name in &router.networks {
-            let (Some(net), Some(subnet)) = (state.networks.get(name), subnet_of(state, name))
-            else {
+            let Some(net) = state.networks.get(name) else {
                 continue;
             };
-            let Some(gateway) = net.spec.gateway else {
+            let mut networks = Vec::new();
+            if let (Some(subnet), Some(gateway)) = (subnet_of(state, name), net.spec.gateway) {
+                networks.push(format!("{gateway}/{}", subnet.prefix_len()));
+            }
+            let mut ra = Vec::new();
+            if let (Some(subnet), Some(gateway)) = (subnet6_of(state, name), net.spec.gateway6) {
+                networks.push(format!("{gateway}/{}", subnet.prefix_len()));
+                ra = ra_configs(net);
+            }
+            if networks.is_empty() {
                 continue;
-            };
+            }
+            let networks: Vec<Atom> = networks.into_iter().map(Atom::from).collect();
             let lrp = lrp_name(router, net.id);
             let rp = DesiredRow::new(LRP, format!("rp:{}:{}", router.id, net.id))
                 .set("name", s(&lrp))
                 .set("mac", s(&router_port_mac(router.id, net.id)))
-                .set("networks", s(&format!("{gateway}/{}", subnet.prefix_len())));
+                .set("networks", Datum::set(networks))
+                .set("ipv6_ra_configs", string_pairs(&ra));
             ports.push(rp.reference());
             rows.push(rp);
             let sp = DesiredRow::new(LSP, format!("rs:{}:{}", router.id, net.id))
@@ -382,6 +491,7 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
                 .set("name", s(&lrp))
                 .set("mac", s(&router_port_mac(router.id, ext.id)))
                 .set("networks", s(&format!("{}/{}", gw.ip, subnet.prefix_len())))
+                .set("ipv6_ra_configs", empty_map())
                 .refs("gateway_chassis", gcs);
             ports.push(rp.reference());
             rows.push(rp);
@@ -502,7 +612,7 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
         } else {
             row = row
                 .refs("health_check", vec![])
-                .set("ip_port_mappings", Datum::empty());
+                .set("ip_port_mappings", empty_map());
         }
         switch_lbs
             .entry(&lb.spec.network)
@@ -570,14 +680,22 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
                 format!("inport == @{DROP_GROUP} && ip"),
             ),
             // DHCP requests, whatever the egress rules: OVN answers them
-            // in a stage after the ACLs.
+            // in a stage after the ACLs. (Neighbour discovery and router
+            // solicitations ovn-northd lets through itself.)
             (
                 "dhcp:out",
                 "from-lport",
                 format!("inport == @{DROP_GROUP} && udp && udp.src == 68 && udp.dst == 67"),
             ),
+            (
+                "dhcp6:out",
+                "from-lport",
+                format!(
+                    "inport == @{DROP_GROUP} && ip6 && udp && udp.src == 546 && udp.dst == 547"
+                ),
+            ),
         ] {
-            let (priority, action) = if key == "dhcp:out" {
+            let (priority, action) = if key.starts_with("dhcp") {
                 (1002, "allow")
             } else {
                 (1001, "drop")

@@ -9,7 +9,9 @@ fn net(name: &str, subnet: Option<&str>) -> NetworkCreate {
     NetworkCreate {
         name: name.into(),
         subnet: subnet.map(Into::into),
+        subnet6: None,
         gateway: None,
+        gateway6: None,
         dhcp: subnet.is_some(),
         dns: vec![],
         mtu: None,
@@ -299,4 +301,136 @@ fn load_balancers_check_members() {
     let next = s.create_port(id(4), &port("in"), None).unwrap().ip.unwrap();
     assert_ne!(Some(next), made.health_source);
     assert!(s.delete_network("in").is_err());
+}
+
+fn dual(name: &str, v4: &str, v6: &str) -> NetworkCreate {
+    NetworkCreate {
+        subnet6: Some(v6.into()),
+        ..net(name, Some(v4))
+    }
+}
+
+#[test]
+fn ipv6_subnets_give_ports_their_eui64_address() {
+    let mut s = VnetState::default();
+    let n = s
+        .create_network(id(1), dual("blue", "10.1.0.0/24", "fd00:1::/64"))
+        .unwrap();
+    assert_eq!(n.spec.gateway6, Some("fd00:1::1".parse().unwrap()));
+    let mut request = port("blue");
+    request.mac = Some("52:54:00:12:34:56".into());
+    let p = s.create_port(id(2), &request, None).unwrap();
+    assert_eq!(p.ip6, Some("fd00:1::5054:ff:fe12:3456".parse().unwrap()));
+    assert!(p.ip.is_some());
+    // An IPv6-only network: DHCP (stateless DHCPv6) is allowed, ports
+    // get no IPv4 address.
+    let mut only6 = net("v6only", None);
+    only6.subnet6 = Some("fd00:2::/64".into());
+    only6.dhcp = true;
+    only6.dns = vec!["2001:db8::53".parse().unwrap()];
+    s.create_network(id(3), only6).unwrap();
+    let p = s.create_port(id(4), &port("v6only"), None).unwrap();
+    assert_eq!(p.ip, None);
+    assert!(
+        p.ip6
+            .is_some_and(|a| a.segments()[..4] == [0xfd00, 2, 0, 0])
+    );
+    // Ports of an IPv4-only network have no IPv6 address.
+    s.create_network(id(5), net("plain", Some("10.5.0.0/24")))
+        .unwrap();
+    assert_eq!(
+        s.create_port(id(6), &port("plain"), None).unwrap().ip6,
+        None
+    );
+}
+
+#[test]
+fn ipv6_settings_are_checked() {
+    let mut s = VnetState::default();
+    for (subnet6, gateway6, want) in [
+        ("fd00:1::/48", None, "/64"),
+        ("fe80::/64", None, "unicast"),
+        ("fd00:1::/64", Some("fd00:2::1"), "not a host address"),
+        ("fd00:1::/64", Some("fd00:1::"), "not a host address"),
+        ("fd00:1::/64", Some("fd00:1::211:22ff:fe33:4455"), "EUI-64"),
+    ] {
+        let mut spec = dual("blue", "10.1.0.0/24", subnet6);
+        spec.gateway6 = gateway6.map(|g| g.parse().unwrap());
+        let VnetError::Invalid(m) = unchanged_on_error(&mut s, |s| s.create_network(id(1), spec))
+        else {
+            panic!("{subnet6} {gateway6:?}")
+        };
+        assert!(m.contains(want), "{subnet6} {gateway6:?}: {m}");
+    }
+    let mut spec = net("blue", Some("10.1.0.0/24"));
+    spec.gateway6 = Some("fd00:1::1".parse().unwrap());
+    spec.dns = vec!["2001:db8::53".parse().unwrap()];
+    let VnetError::Invalid(m) = unchanged_on_error(&mut s, |s| s.create_network(id(1), spec))
+    else {
+        panic!()
+    };
+    assert!(
+        m.contains("IPv6 gateway needs") && m.contains("IPv6 DNS servers need"),
+        "{m}"
+    );
+    let mut spec = net("green", None);
+    spec.subnet6 = Some("fd00:1::/64".into());
+    spec.dns = vec!["192.0.2.53".parse().unwrap()];
+    let VnetError::Invalid(m) = unchanged_on_error(&mut s, |s| s.create_network(id(1), spec))
+    else {
+        panic!()
+    };
+    assert!(m.contains("IPv4 DNS servers need"), "{m}");
+}
+
+#[test]
+fn a_router_refuses_overlapping_ipv6_subnets() {
+    let mut s = VnetState::default();
+    s.create_network(id(1), dual("a", "10.1.0.0/24", "fd00:1::/64"))
+        .unwrap();
+    s.create_network(id(2), dual("b", "10.2.0.0/24", "fd00:1::/64"))
+        .unwrap();
+    s.create_network(id(3), dual("c", "10.3.0.0/24", "fd00:3::/64"))
+        .unwrap();
+    s.create_router(id(4), "r").unwrap();
+    s.attach("r", "a").unwrap();
+    let VnetError::Conflict(m) = unchanged_on_error(&mut s, |s| s.attach("r", "b")) else {
+        panic!()
+    };
+    assert!(m.contains("fd00:1::/64"), "{m}");
+    s.attach("r", "c").unwrap();
+    // The external network's IPv6 subnet is not routed: it may repeat one.
+    s.create_network(id(5), dual("ext", "192.0.2.0/24", "fd00:1::/64"))
+        .unwrap();
+    s.set_gateway("r", "ext").unwrap();
+}
+
+#[test]
+fn rules_take_ipv6_cidrs() {
+    let mut s = VnetState::default();
+    s.create_security_group(
+        id(1),
+        [id(2)],
+        &SecurityGroupCreate {
+            name: "web".into(),
+            description: String::new(),
+        },
+    )
+    .unwrap();
+    let mut rule = SecurityRuleCreate {
+        direction: Direction::Ingress,
+        protocol: Protocol::Icmp,
+        port_min: None,
+        port_max: None,
+        remote_cidr: Some("2001:DB8::/32".into()),
+        remote_group: None,
+    };
+    let added = s.add_rule("web", id(3), rule.clone()).unwrap();
+    assert_eq!(added.spec.remote_cidr.as_deref(), Some("2001:db8::/32"));
+    rule.remote_cidr = Some("2001:db8::1/32".into());
+    let VnetError::Invalid(m) = unchanged_on_error(&mut s, |s| s.add_rule("web", id(4), rule))
+    else {
+        panic!()
+    };
+    assert!(m.contains("host bits"), "{m}");
 }

@@ -15,7 +15,9 @@ fn network(name: &str, subnet: &str) -> NetworkCreate {
     NetworkCreate {
         name: name.into(),
         subnet: Some(subnet.into()),
+        subnet6: None,
         gateway: None,
+        gateway6: None,
         dhcp: true,
         dns: vec!["192.0.2.53".parse().unwrap()],
         mtu: Some(1400),
@@ -31,8 +33,10 @@ fn everything() -> VnetState {
     ext.physnet = Some("physnet1".into());
     ext.dhcp = false;
     s.create_network(id(1), ext).unwrap();
-    s.create_network(id(2), network("blue", "10.0.0.0/24"))
-        .unwrap();
+    let mut blue = network("blue", "10.0.0.0/24");
+    blue.subnet6 = Some("fd00:b::/64".into());
+    blue.dns.push("2001:db8::53".parse().unwrap());
+    s.create_network(id(2), blue).unwrap();
     s.create_security_group(
         id(3),
         [id(4)],
@@ -52,6 +56,19 @@ fn everything() -> VnetState {
             port_max: Some(89),
             remote_cidr: None,
             remote_group: Some("web".into()),
+        },
+    )
+    .unwrap();
+    s.add_rule(
+        "web",
+        id(10),
+        SecurityRuleCreate {
+            direction: Direction::Ingress,
+            protocol: Protocol::Icmp,
+            port_min: None,
+            port_max: None,
+            remote_cidr: Some("fd00::/16".into()),
+            remote_group: None,
         },
     )
     .unwrap();
@@ -102,11 +119,26 @@ fn find<'a>(rows: &'a [DesiredRow], key: &str) -> &'a DesiredRow {
         .unwrap_or_else(|| panic!("no row {key}"))
 }
 
-fn text(row: &DesiredRow, column: &str) -> String {
+fn datum<'a>(row: &'a DesiredRow, column: &str) -> &'a Datum {
     match &row.columns[column] {
-        Want::Datum(d) => d.as_str().unwrap_or_default().to_owned(),
+        Want::Datum(d) => d,
         Want::Refs(_) => panic!("{column} holds references"),
     }
+}
+
+fn text(row: &DesiredRow, column: &str) -> String {
+    datum(row, column).as_str().unwrap_or_default().to_owned()
+}
+
+/// A map column as `key=value` strings, sorted.
+fn pairs(row: &DesiredRow, column: &str) -> Vec<String> {
+    let mut out: Vec<String> = datum(row, column)
+        .pairs()
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.as_str().unwrap(), v.as_str().unwrap()))
+        .collect();
+    out.sort();
+    out
 }
 
 #[test]
@@ -154,15 +186,21 @@ fn rules_and_nat_read_as_ovn_expects() {
     let rows = desired_rows(&state, &["hv1".into(), "hv2".into()]);
     let pg = port_group_name(id(3));
     let set = address_set_name(id(3));
+    let set6 = lqx_core::vnet::address_set6_name(id(3));
     assert_eq!(
         text(find(&rows, &format!("rule:{}", id(5))), "match"),
         format!(
-            "outport == @{pg} && ip4 && ip4.src == ${set} && tcp && tcp.dst >= 80 && tcp.dst <= 89"
+            "outport == @{pg} && ip && (ip4.src == ${set} || ip6.src == ${set6}) && tcp && tcp.dst >= 80 && tcp.dst <= 89"
         )
     );
     assert_eq!(
         text(find(&rows, &format!("rule:{}", id(4))), "match"),
-        format!("inport == @{pg} && ip4")
+        format!("inport == @{pg} && ip")
+    );
+    // A CIDR keeps the rule to its family.
+    assert_eq!(
+        text(find(&rows, &format!("rule:{}", id(10))), "match"),
+        format!("outport == @{pg} && ip6 && ip6.src == fd00::/16 && icmp6")
     );
     let fip = state.floating_ips.values().next().unwrap();
     let nat = find(&rows, &format!("fip:{}", fip.id));
@@ -177,6 +215,51 @@ fn rules_and_nat_read_as_ovn_expects() {
         .filter(|r| r.table == "Gateway_Chassis")
         .collect();
     assert_eq!(gcs.len(), 2);
+}
+
+#[test]
+fn ipv6_is_slaac_with_stateless_dhcp() {
+    let state = everything();
+    let rows = desired_rows(&state, &["hv1".into()]);
+    let port = &state.ports["vm1"];
+    let ip6 = port.ip6.expect("an EUI-64 address");
+    let lsp = find(&rows, &format!("port:{}", port.id));
+    let addresses = format!("{} {} {ip6}", port.mac, port.ip.unwrap());
+    assert_eq!(text(lsp, "addresses"), addresses);
+    assert_eq!(text(lsp, "port_security"), addresses);
+    let Want::Refs(dhcp6) = &lsp.columns["dhcpv6_options"] else {
+        panic!("dhcpv6_options");
+    };
+    assert_eq!(dhcp6[0].key, format!("dhcp6:{}", id(2)));
+    let options = find(&rows, &format!("dhcp6:{}", id(2)));
+    assert_eq!(text(options, "cidr"), "fd00:b::/64");
+    let want = [
+        "dhcpv6_stateless=true".to_owned(),
+        "dns_server={2001:db8::53}".to_owned(),
+        format!("server_id={}", router_port_mac(id(2), id(2))),
+    ];
+    assert_eq!(pairs(options, "options"), want);
+    // DHCPv4 hands out the IPv4 DNS server only.
+    let v4 = pairs(find(&rows, &format!("dhcp:{}", id(2))), "options");
+    assert!(v4.contains(&"dns_server={192.0.2.53}".to_owned()), "{v4:?}");
+    // The router port carries both gateways and advertises the prefix.
+    let rp = find(&rows, &format!("rp:{}:{}", id(7), id(2)));
+    let mut networks: Vec<&str> = datum(rp, "networks")
+        .atoms()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    networks.sort_unstable();
+    assert_eq!(networks, ["10.0.0.1/24", "fd00:b::1/64"]);
+    let ra = pairs(rp, "ipv6_ra_configs");
+    assert!(
+        ra.contains(&"address_mode=dhcpv6_stateless".to_owned()),
+        "{ra:?}"
+    );
+    assert!(ra.contains(&"mtu=1400".to_owned()), "{ra:?}");
+    // The external port is IPv4 only.
+    let ext = find(&rows, &format!("rp:{}:{}", id(7), id(1)));
+    assert!(pairs(ext, "ipv6_ra_configs").is_empty());
 }
 
 #[test]
