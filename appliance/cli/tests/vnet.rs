@@ -306,6 +306,22 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
         host.lqx(&["network", "create", "bad", "--subnet", "10.0.0.1/24"]),
         "host bits",
     );
+    assert_refused(
+        host.lqx(&[
+            "network",
+            "create",
+            "bad",
+            "--subnet",
+            "10.7.0.0/24",
+            "--subnet",
+            "10.8.0.0/24",
+        ]),
+        "at most one IPv4 and one IPv6",
+    );
+    assert_refused(
+        host.lqx(&["network", "create", "bad", "--subnet", "fd00:7::/56"]),
+        "/64",
+    );
     assert_eq!(
         synced(&host).generation,
         generation + 1,
