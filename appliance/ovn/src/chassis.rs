@@ -6,7 +6,8 @@ use lqx_api::{ChassisConfig, ChassisStatus};
 use lqx_ovsdb::datum::{Atom, Datum};
 use lqx_ovsdb::ops::{self, Condition, Mutation};
 use lqx_ovsdb::tables::{self, Table as _};
-use lqx_ovsdb::{Client, ClientError, Monitor, Remote, Replica};
+use lqx_ovsdb::{Client, ClientError, Monitor, Remote, Replica, TlsSettings};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -79,6 +80,23 @@ pub struct Registration<'a> {
     pub hostname: &'a str,
     /// The checked request.
     pub validated: &'a Validated,
+    /// For an `ssl:` southbound database: how this process and
+    /// ovn-controller reach it.
+    pub tls: Option<&'a ChassisTls>,
+}
+
+/// TLS to the southbound database, for this process and for
+/// ovn-controller (which reads files: the local `SSL` row names them).
+#[derive(Clone, Debug)]
+pub struct ChassisTls {
+    /// This process's client configuration.
+    pub settings: TlsSettings,
+    /// The host's private key, PEM (a file only root reads).
+    pub private_key: PathBuf,
+    /// The host's certificate, PEM.
+    pub certificate: PathBuf,
+    /// The authority of the southbound database's certificate, PEM.
+    pub ca_cert: PathBuf,
 }
 
 /// The chassis settings of one host, written to its Open_vSwitch database.
@@ -114,10 +132,14 @@ impl OvsChassis {
     }
 
     /// The first southbound server that answers and serves the database.
-    async fn sb_client(&self, remotes: &[Remote]) -> Result<Client, OvnError> {
+    async fn sb_client(
+        &self,
+        remotes: &[Remote],
+        tls: Option<&TlsSettings>,
+    ) -> Result<Client, OvnError> {
         let mut last = ClientError::Disconnected;
         for remote in remotes {
-            match Client::connect(remote, None, self.timeout).await {
+            match Client::connect(remote, tls, self.timeout).await {
                 Ok(client) => match tokio::time::timeout(self.timeout, client.list_dbs()).await {
                     Ok(Ok(dbs)) if dbs.iter().any(|d| d == SB_DB) => return Ok(client),
                     Ok(Ok(_)) => {
@@ -147,7 +169,12 @@ impl OvsChassis {
         wait: Duration,
     ) -> Result<(), OvnError> {
         let request = &registration.validated.request;
-        let sb = self.sb_client(&registration.validated.sb_remotes).await?;
+        let sb = self
+            .sb_client(
+                &registration.validated.sb_remotes,
+                registration.tls.map(|t| &t.settings),
+            )
+            .await?;
         let ovs = self.ovs_client().await?;
         let previous = self.current_ids(&ovs).await?;
         let mut desired: Vec<(&str, String)> = vec![
@@ -161,6 +188,7 @@ impl OvsChassis {
         if !request.bridge_mappings.is_empty() {
             desired.push(("ovn-bridge-mappings", request.bridge_mappings.join(",")));
         }
+        self.write_ssl(&ovs, registration.tls).await?;
         self.write_ids(&ovs, &desired).await?;
         self.ensure_bridge(&ovs).await?;
 
@@ -198,10 +226,16 @@ impl OvsChassis {
 
     /// Removes the settings and the southbound rows of `system_id`. The
     /// southbound database must answer first; otherwise nothing changes.
-    pub async fn unregister(&self, system_id: &str, sb_remotes: &[Remote]) -> Result<(), OvnError> {
-        let sb = self.sb_client(sb_remotes).await?;
+    pub async fn unregister(
+        &self,
+        system_id: &str,
+        sb_remotes: &[Remote],
+        tls: Option<&TlsSettings>,
+    ) -> Result<(), OvnError> {
+        let sb = self.sb_client(sb_remotes, tls).await?;
         let ovs = self.ovs_client().await?;
         self.write_ids(&ovs, &[]).await?;
+        self.write_ssl(&ovs, None).await?;
         let schema = Arc::new(sb.get_schema(SB_DB).await.map_err(OvnError::Sb)?);
         let mut operations = vec![ops::delete(
             "Chassis",
@@ -239,6 +273,7 @@ impl OvsChassis {
         &self,
         config: Option<&ChassisConfig>,
         sb_remotes: &[Remote],
+        tls: Option<&TlsSettings>,
     ) -> ChassisStatus {
         let mut status = ChassisStatus {
             config: config.cloned(),
@@ -266,7 +301,7 @@ impl OvsChassis {
             },
             Err(e) => status.problem = Some(error_chain(&e)),
         }
-        match self.sb_client(sb_remotes).await {
+        match self.sb_client(sb_remotes, tls).await {
             Ok(sb) => {
                 status.sb_reachable = true;
                 match sb_monitor(&sb).await {
@@ -335,6 +370,34 @@ impl OvsChassis {
         )
         .await
         .map_err(|e| self.ovs_err(e))?;
+        Ok(())
+    }
+
+    /// Points the `Open_vSwitch` row's `ssl` at a new `SSL` row naming
+    /// `tls`'s files, or at none. (An `SSL` row nothing references is
+    /// garbage-collected by the server.)
+    async fn write_ssl(&self, ovs: &Client, tls: Option<&ChassisTls>) -> Result<(), OvnError> {
+        let mut operations = Vec::new();
+        let ssl = match tls {
+            Some(tls) => {
+                let path = |p: &PathBuf| Datum::scalar(p.display().to_string().as_str());
+                operations.push(ops::insert(
+                    "SSL",
+                    [
+                        ("private_key", path(&tls.private_key)),
+                        ("certificate", path(&tls.certificate)),
+                        ("ca_cert", path(&tls.ca_cert)),
+                    ],
+                    Some("ssl"),
+                ));
+                Datum::set([Atom::NamedUuid("ssl".into())])
+            }
+            None => Datum::empty(),
+        };
+        operations.push(ops::update(OVS_DB, &[], [("ssl", ssl)]));
+        ovs.transact(OVS_DB, operations)
+            .await
+            .map_err(|e| self.ovs_err(e))?;
         Ok(())
     }
 

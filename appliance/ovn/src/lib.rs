@@ -17,6 +17,6 @@ pub mod chassis;
 pub mod nb;
 pub mod validate;
 
-pub use chassis::{OvnError, OvsChassis, Registration};
+pub use chassis::{ChassisTls, OvnError, OvsChassis, Registration};
 pub use nb::{NbError, NbWriter};
-pub use validate::{Validated, validate};
+pub use validate::{Validated, ca_problem, validate};

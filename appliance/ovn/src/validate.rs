@@ -36,6 +36,9 @@ pub fn validate(
             vec![]
         }
     };
+    if let Some(problem) = ca_problem("sb_remote", &sb_remotes, request.ca_cert.as_deref()) {
+        problems.push(problem);
+    }
     let ip = request.encap_ip;
     if ip.is_unspecified() || ip.is_multicast() || !host_addresses.contains(&ip) {
         problems.push(format!("encap_ip: {ip} is not an address of this host"));
@@ -66,6 +69,22 @@ pub fn validate(
     })
 }
 
+/// What is wrong with giving `ca_cert` for `remotes` (`what`): `ssl:`
+/// remotes need one, others take none. (Whether it is a certificate is
+/// for whoever builds the TLS configuration to say.)
+pub fn ca_problem(what: &str, remotes: &[Remote], ca_cert: Option<&str>) -> Option<String> {
+    let ssl = remotes.iter().any(|r| matches!(r, Remote::Ssl(_)));
+    match (ssl, ca_cert) {
+        (true, None) => Some(format!(
+            "{what}: ssl: remotes need ca_cert, the authority of the servers' certificates"
+        )),
+        (false, Some(_)) => Some(format!(
+            "ca_cert: only for ssl: remotes, and {what} has none"
+        )),
+        _ => None,
+    }
+}
+
 fn name_ok(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -85,6 +104,7 @@ mod tests {
             encap_ip: ip.parse().unwrap(),
             encap_type: EncapType::Geneve,
             bridge_mappings: mappings.iter().map(|m| (*m).to_owned()).collect(),
+            ca_cert: None,
         }
     }
 
@@ -125,5 +145,24 @@ mod tests {
             validate(&request("unix:/tmp/sb.sock", "10.0.0.5", &[]), &host, false).unwrap_err();
         assert!(err.contains("use tcp:"), "{err}");
         assert!(validate(&request("unix:/tmp/sb.sock", "10.0.0.5", &[]), &host, true).is_ok());
+    }
+
+    #[test]
+    fn ssl_needs_an_authority_and_only_ssl_takes_one() {
+        let host = ["10.0.0.5".parse().unwrap()];
+        let ssl = request("ssl:10.0.0.1:6642", "10.0.0.5", &[]);
+        let err = validate(&ssl, &host, false).unwrap_err();
+        assert!(err.contains("need ca_cert"), "{err}");
+        let with_ca = ChassisRequest {
+            ca_cert: Some("PEM".into()),
+            ..ssl
+        };
+        assert!(validate(&with_ca, &host, false).is_ok());
+        let tcp_with_ca = ChassisRequest {
+            sb_remote: "tcp:10.0.0.1:6642".into(),
+            ..with_ca
+        };
+        let err = validate(&tcp_with_ca, &host, false).unwrap_err();
+        assert!(err.contains("only for ssl:"), "{err}");
     }
 }

@@ -182,6 +182,7 @@ async fn every_object_written_changed_and_removed_against_real_ovn() {
         vec![central.nb.server.tcp_remote().parse().unwrap()],
         vec![central.sb.server.tcp_remote().parse().unwrap()],
         "cluster-1".into(),
+        None,
     );
     // The chassis arrive through the southbound monitor.
     for _ in 0..100 {
@@ -422,6 +423,7 @@ async fn every_object_written_changed_and_removed_against_real_ovn() {
         vec![central.nb.server.tcp_remote().parse().unwrap()],
         vec![central.sb.server.tcp_remote().parse().unwrap()],
         "cluster-1".into(),
+        None,
     );
     let mut more = state.clone();
     more.create_network(Uuid::new_v4(), network("green", "10.1.0.0/24", None))

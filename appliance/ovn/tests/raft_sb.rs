@@ -24,6 +24,7 @@ async fn registration_survives_the_sb_leader_dying() {
         encap_ip: "127.0.0.1".parse().unwrap(),
         encap_type: EncapType::Geneve,
         bridge_mappings: vec![],
+        ca_cert: None,
     };
     let validated = validate(&request, &["127.0.0.1".parse().unwrap()], false).unwrap();
     chassis
@@ -32,6 +33,7 @@ async fn registration_survives_the_sb_leader_dying() {
                 system_id: SYSTEM_ID,
                 hostname: "hv-raft",
                 validated: &validated,
+                tls: None,
             },
             Duration::from_secs(30),
         )
@@ -53,7 +55,9 @@ async fn registration_survives_the_sb_leader_dying() {
     // through whichever member answers first.
     let start = Instant::now();
     loop {
-        let status = chassis.observe(Some(&config), &validated.sb_remotes).await;
+        let status = chassis
+            .observe(Some(&config), &validated.sb_remotes, None)
+            .await;
         if status.sb_reachable && status.chassis_present {
             assert_eq!(status.encaps, vec!["geneve 127.0.0.1"]);
             break;
@@ -63,9 +67,11 @@ async fn registration_survives_the_sb_leader_dying() {
     }
     // Writes go through too: unregistering deletes the row on the cluster.
     chassis
-        .unregister(SYSTEM_ID, &validated.sb_remotes)
+        .unregister(SYSTEM_ID, &validated.sb_remotes, None)
         .await
         .unwrap();
-    let status = chassis.observe(Some(&config), &validated.sb_remotes).await;
+    let status = chassis
+        .observe(Some(&config), &validated.sb_remotes, None)
+        .await;
     assert!(!status.chassis_present, "{status:?}");
 }

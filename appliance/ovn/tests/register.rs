@@ -16,6 +16,7 @@ fn request(sb: &str) -> ChassisRequest {
         encap_ip: "127.0.0.1".parse().unwrap(),
         encap_type: EncapType::Geneve,
         bridge_mappings: vec!["physnet:br-ex".into()],
+        ca_cert: None,
     }
 }
 
@@ -34,6 +35,7 @@ async fn register_observe_unregister_against_real_ovn() {
         system_id: SYSTEM_ID,
         hostname: "hv-test",
         validated: &validated,
+        tls: None,
     };
     chassis.register(&registration, WAIT).await.unwrap();
 
@@ -84,7 +86,9 @@ async fn register_observe_unregister_against_real_ovn() {
         system_id: SYSTEM_ID.into(),
         registered_at: time::OffsetDateTime::now_utc(),
     };
-    let status = chassis.observe(Some(&config), &validated.sb_remotes).await;
+    let status = chassis
+        .observe(Some(&config), &validated.sb_remotes, None)
+        .await;
     assert!(
         status.ovs_configured && status.sb_reachable && status.chassis_present,
         "{status:?}"
@@ -96,7 +100,7 @@ async fn register_observe_unregister_against_real_ovn() {
     assert_eq!(host.vsctl(&["list-br"]).matches("br-int").count(), 1);
 
     chassis
-        .unregister(SYSTEM_ID, &validated.sb_remotes)
+        .unregister(SYSTEM_ID, &validated.sb_remotes, None)
         .await
         .unwrap();
     assert_eq!(
@@ -116,7 +120,9 @@ async fn register_observe_unregister_against_real_ovn() {
         host.vsctl(&["get", "Open_vSwitch", ".", "external_ids"]),
         "{}"
     );
-    let status = chassis.observe(Some(&config), &validated.sb_remotes).await;
+    let status = chassis
+        .observe(Some(&config), &validated.sb_remotes, None)
+        .await;
     assert!(
         !status.chassis_present && !status.ovs_configured,
         "{status:?}"
@@ -144,6 +150,7 @@ async fn unreachable_sb_or_absent_controller_changes_nothing() {
                 system_id: SYSTEM_ID,
                 hostname: "hv-test",
                 validated: &validated,
+                tls: None,
             },
             WAIT,
         )
@@ -170,6 +177,7 @@ async fn unreachable_sb_or_absent_controller_changes_nothing() {
                 system_id: SYSTEM_ID,
                 hostname: "hv-test",
                 validated: &validated,
+                tls: None,
             },
             Duration::from_secs(3),
         )

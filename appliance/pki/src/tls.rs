@@ -29,6 +29,11 @@ const ALPN: &[u8] = b"http/1.1";
 /// certificate in the chain) and reaches nothing but the join handler.
 pub const JOIN_ALPN: &[u8] = b"lqx-join/1";
 
+/// What rustls refused, naming `what`.
+fn refused(what: &'static str) -> impl FnOnce(rustls::Error) -> PkiError {
+    move |source| PkiError::Tls { what, source }
+}
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -41,10 +46,9 @@ fn roots(authority_pem: &str) -> Result<Arc<RootCertStore>, PkiError> {
         }
     })?;
     let mut roots = RootCertStore::empty();
-    roots.add(der).map_err(|source| PkiError::Tls {
-        what: "the authority's certificate",
-        source,
-    })?;
+    roots
+        .add(der)
+        .map_err(refused("the authority's certificate"))?;
     Ok(Arc::new(roots))
 }
 
@@ -77,16 +81,10 @@ pub fn server_config(authority_pem: &str, host: &Identity) -> Result<Arc<ServerC
     let (chain, key) = chain_and_key(host)?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|source| PkiError::Tls {
-            what: "the default protocol versions",
-            source,
-        })?
+        .map_err(refused("the default protocol versions"))?
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
-        .map_err(|source| PkiError::Tls {
-            what: "the host certificate",
-            source,
-        })?;
+        .map_err(refused("the host certificate"))?;
     config.alpn_protocols = vec![ALPN.to_vec()];
     Ok(Arc::new(config))
 }
@@ -105,18 +103,37 @@ pub fn client_config(
     let (chain, key) = chain_and_key(client)?;
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|source| PkiError::Tls {
-            what: "the default protocol versions",
-            source,
-        })?
+        .map_err(refused("the default protocol versions"))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_client_auth_cert(chain, key)
-        .map_err(|source| PkiError::Tls {
-            what: "the client certificate",
-            source,
-        })?;
+        .map_err(refused("the client certificate"))?;
     config.alpn_protocols = vec![ALPN.to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A client configuration for a server of another authority (OVN's
+/// central databases): presents `client` (this host's certificate, which
+/// the server trusts through the cluster's authority) and checks the
+/// server's certificate the usual way, chain to `server_ca_pem` and the
+/// name or address dialled. No ALPN: OVSDB speaks JSON-RPC over the bare
+/// stream.
+pub fn foreign_client_config(
+    server_ca_pem: &str,
+    client: &Identity,
+) -> Result<Arc<ClientConfig>, PkiError> {
+    let provider = provider();
+    let (chain, key) = chain_and_key(client)?;
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(refused("the default protocol versions"))?
+        .with_root_certificates(roots(server_ca_pem)?)
+        .with_client_auth_cert(chain, key)
+        .map_err(refused("the client certificate"))?;
+    // ovsdb-server (OpenSSL, client certificates required, no session id
+    // context set) answers a resumed session with an internal_error
+    // alert: every connection after the first would fail.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
 }
 
@@ -139,16 +156,10 @@ pub fn join_server_config(
     );
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|source| PkiError::Tls {
-            what: "the default protocol versions",
-            source,
-        })?
+        .map_err(refused("the default protocol versions"))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|source| PkiError::Tls {
-            what: "the host certificate",
-            source,
-        })?;
+        .map_err(refused("the host certificate"))?;
     config.alpn_protocols = vec![JOIN_ALPN.to_vec()];
     Ok(Arc::new(config))
 }

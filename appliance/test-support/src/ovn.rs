@@ -87,12 +87,30 @@ impl OvnCentral {
     /// NS`), the databases' TCP ports on `listen`, an address inside that
     /// namespace.
     pub fn start_in(prefix: Vec<String>, listen: std::net::IpAddr) -> Self {
+        let nb = OvsdbFixture::start_in(OVN_NB_SCHEMA, prefix.clone(), listen);
+        let sb = OvsdbFixture::start_in(OVN_SB_SCHEMA, prefix, listen);
+        Self::with_databases(nb, sb)
+    }
+
+    /// Starts NB, SB and ovn-northd, the databases also listening for
+    /// SSL on 127.0.0.1 with `key` and `cert` (PEM), requiring client
+    /// certificates signed by `client_ca`; their `ssl:` remotes, NB then
+    /// SB.
+    pub fn start_ssl(key: &str, cert: &str, client_ca: &str) -> (Self, String, String) {
+        let (nb, nb_port) = OvsdbFixture::start_ssl(OVN_NB_SCHEMA, key, cert, client_ca);
+        let (sb, sb_port) = OvsdbFixture::start_ssl(OVN_SB_SCHEMA, key, cert, client_ca);
+        (
+            Self::with_databases(nb, sb),
+            format!("ssl:127.0.0.1:{nb_port}"),
+            format!("ssl:127.0.0.1:{sb_port}"),
+        )
+    }
+
+    fn with_databases(nb: OvsdbFixture, sb: OvsdbFixture) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("ovn-central-")
             .tempdir()
             .expect("temporary directory");
-        let nb = OvsdbFixture::start_in(OVN_NB_SCHEMA, prefix.clone(), listen);
-        let sb = OvsdbFixture::start_in(OVN_SB_SCHEMA, prefix, listen);
         // northd reaches both over their Unix sockets: no namespace needed.
         let northd = daemon(
             dir.path(),

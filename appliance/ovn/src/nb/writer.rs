@@ -7,7 +7,9 @@ use super::converge::{self, PlanCounts};
 use super::model;
 use lqx_core::vnet::VnetState;
 use lqx_ovsdb::tables::{self, Table as _};
-use lqx_ovsdb::{ClientError, Remote, Session, SessionMonitor, SessionOptions, column};
+use lqx_ovsdb::{
+    ClientError, Remote, Session, SessionMonitor, SessionOptions, TlsSettings, column,
+};
 use std::time::Duration;
 
 const NB_DB: &str = "OVN_Northbound";
@@ -47,10 +49,16 @@ pub struct NbWriter {
 }
 
 impl NbWriter {
-    /// Starts sessions with the northbound and southbound databases;
-    /// rows are written as owned by `owner` (the cluster's id).
-    pub fn start(nb: Vec<Remote>, sb: Vec<Remote>, owner: String) -> Self {
-        let nb = Session::start(nb, NB_DB, None, SessionOptions::default());
+    /// Starts sessions with the northbound and southbound databases
+    /// (`tls` for `ssl:` remotes); rows are written as owned by `owner`
+    /// (the cluster's id).
+    pub fn start(
+        nb: Vec<Remote>,
+        sb: Vec<Remote>,
+        owner: String,
+        tls: Option<TlsSettings>,
+    ) -> Self {
+        let nb = Session::start(nb, NB_DB, tls.clone(), SessionOptions::default());
         let tables: Vec<(&str, &[&str])> =
             model::TABLES.iter().map(|t| (t.name, t.columns)).collect();
         // external_ids is monitored too: the monitor wants every column
@@ -69,7 +77,7 @@ impl NbWriter {
             .map(|((t, _), c)| (*t, c.as_slice()))
             .collect();
         let nb_rows = nb.monitor(&tables);
-        let sb = Session::start(sb, SB_DB, None, SessionOptions::default());
+        let sb = Session::start(sb, SB_DB, tls, SessionOptions::default());
         let sb_chassis = sb.monitor(&[(tables::Chassis::NAME, tables::Chassis::COLUMNS)]);
         Self {
             owner,
