@@ -323,6 +323,7 @@ impl Agent {
     /// cluster service replaces when the host joins or leaves.
     pub fn set_remote(&self, tls: Arc<crate::remote::RemoteTls>) {
         self.cluster.set_remote(Arc::clone(&tls));
+        self.ovn.set_remote(Arc::clone(&tls));
         let _ = self.remote.set(tls);
     }
 

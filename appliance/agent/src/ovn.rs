@@ -3,14 +3,16 @@
 //! persisted registration at start.
 
 use crate::agent::{AgentError, persist};
+use crate::remote::RemoteTls;
 use lqx_api::{ChassisConfig, ChassisRequest, ChassisStatus};
 use lqx_core::document::Document as _;
 use lqx_core::ovn_state::OvnState;
-use lqx_ovn::{OvnError, OvsChassis, Registration};
+use lqx_ovn::{ChassisTls, OvnError, OvsChassis, Registration};
+use lqx_ovsdb::TlsSettings;
 use lqx_store::StateDir;
 use lqx_systemd::ServiceManager;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
@@ -19,6 +21,17 @@ use tokio::sync::Mutex;
 const UNITS: [&str; 2] = ["openvswitch-switch.service", "ovn-controller.service"];
 /// Between attempts to re-apply the registration at start.
 const RESUME_RETRY: Duration = Duration::from_secs(10);
+/// Under the state directory: the files ovn-controller reads for TLS to
+/// the southbound database.
+const TLS_DIR: &str = "ovn-tls";
+
+/// This host's client configuration for OVSDB servers whose certificates
+/// `ca_cert` signed, presenting the host's certificate in force.
+pub(crate) fn ovsdb_tls(remote: &RemoteTls, ca_cert: &str) -> Result<TlsSettings, AgentError> {
+    let config = lqx_pki::tls::foreign_client_config(ca_cert, &remote.host_identity())
+        .map_err(|e| AgentError::Invalid(format!("ca_cert: {}", crate::api::error::chain(&e))))?;
+    Ok(TlsSettings { config })
+}
 
 /// The chassis registration service.
 pub struct OvnService {
@@ -27,6 +40,8 @@ pub struct OvnService {
     manager: Option<Arc<dyn ServiceManager>>,
     wait: Duration,
     allow_unix: bool,
+    // The host's certificate, for ssl: southbound databases.
+    remote: OnceLock<Arc<RemoteTls>>,
     // Held across validate-register-persist, so registrations do not
     // interleave.
     state: Mutex<OvnState>,
@@ -59,8 +74,83 @@ impl OvnService {
             manager,
             wait,
             allow_unix,
+            remote: OnceLock::new(),
             state: Mutex::new(state),
         })
+    }
+
+    /// Hands the service the host's certificates (for `ssl:` southbound
+    /// databases), and from then on copies each new one to
+    /// ovn-controller's files (it reads them again when they change).
+    pub fn set_remote(self: &Arc<Self>, remote: Arc<RemoteTls>) {
+        let mut issued = remote.issued();
+        if self.remote.set(remote).is_ok() {
+            let service = Arc::clone(self);
+            tokio::spawn(async move {
+                while issued.changed().await.is_ok() {
+                    let config = service.state.lock().await.chassis.clone();
+                    if let Some(config) = config
+                        && let Err(error) = service.chassis_tls(&config.request)
+                    {
+                        tracing::warn!(
+                            error = %crate::api::error::chain(&error),
+                            "cannot give ovn-controller the new host certificate"
+                        );
+                    }
+                }
+            });
+        }
+    }
+
+    fn remote_tls(&self) -> Result<&Arc<RemoteTls>, AgentError> {
+        self.remote.get().ok_or_else(|| {
+            AgentError::Unavailable(
+                "the host's certificates are not loaded (the remote API is not served)".into(),
+            )
+        })
+    }
+
+    /// This process's TLS settings for `request`'s southbound database.
+    fn client_tls(&self, request: &ChassisRequest) -> Result<Option<TlsSettings>, AgentError> {
+        request
+            .ca_cert
+            .as_deref()
+            .map(|ca| ovsdb_tls(self.remote_tls()?, ca))
+            .transpose()
+    }
+
+    /// TLS for `request`'s southbound database, for this process and
+    /// ovn-controller: the files it reads are (re)written with the host's
+    /// certificate in force, the key readable by root only.
+    fn chassis_tls(&self, request: &ChassisRequest) -> Result<Option<ChassisTls>, AgentError> {
+        let Some(settings) = self.client_tls(request)? else {
+            return Ok(None);
+        };
+        let identity = self.remote_tls()?.host_identity();
+        let dir = self.store.path().join(TLS_DIR);
+        let failed = |path: &std::path::Path| {
+            let path = path.to_owned();
+            move |source| AgentError::Store(lqx_store::StoreError::Write { path, source })
+        };
+        lqx_store::atomic::private_dir(&dir).map_err(failed(&dir))?;
+        let tls = ChassisTls {
+            settings,
+            private_key: dir.join("host.key"),
+            certificate: dir.join("host.crt"),
+            ca_cert: dir.join("sb-ca.crt"),
+        };
+        for (path, text, mode) in [
+            (&tls.private_key, &identity.key_pem, 0o600),
+            (&tls.certificate, &identity.cert_pem, 0o644),
+            (
+                &tls.ca_cert,
+                request.ca_cert.as_ref().expect("checked above"),
+                0o644,
+            ),
+        ] {
+            lqx_store::atomic::write_file(path, text.as_bytes(), mode).map_err(failed(path))?;
+        }
+        Ok(Some(tls))
     }
 
     /// Registers this host: validates against `host_addresses`, starts the
@@ -76,6 +166,7 @@ impl OvnService {
         let validated = lqx_ovn::validate(request, host_addresses, self.allow_unix)
             .map_err(AgentError::Invalid)?;
         let mut state = self.state.lock().await;
+        let tls = self.chassis_tls(&validated.request)?;
         self.start_units().await?;
         self.chassis
             .register(
@@ -83,6 +174,7 @@ impl OvnService {
                     system_id,
                     hostname,
                     validated: &validated,
+                    tls: tls.as_ref(),
                 },
                 self.wait,
             )
@@ -100,7 +192,11 @@ impl OvnService {
         tracing::info!(system_id, sb = %validated.request.sb_remote, "registered as an OVN chassis");
         Ok(self
             .chassis
-            .observe(state.chassis.as_ref(), &validated.sb_remotes)
+            .observe(
+                state.chassis.as_ref(),
+                &validated.sb_remotes,
+                tls.as_ref().map(|t| &t.settings),
+            )
             .await)
     }
 
@@ -118,7 +214,18 @@ impl OvnService {
             .as_ref()
             .and_then(|c| lqx_ovsdb::remote::parse_list(&c.request.sb_remote).ok())
             .unwrap_or_default();
-        self.chassis.observe(config.as_ref(), &remotes).await
+        let tls = match config.as_ref().map(|c| self.client_tls(&c.request)) {
+            Some(Err(e)) => {
+                let mut status = self.chassis.observe(config.as_ref(), &[], None).await;
+                status.problem = Some(crate::api::error::chain(&e));
+                return status;
+            }
+            Some(Ok(tls)) => tls,
+            None => None,
+        };
+        self.chassis
+            .observe(config.as_ref(), &remotes, tls.as_ref())
+            .await
     }
 
     /// Removes the registration (settings and southbound rows).
@@ -131,7 +238,10 @@ impl OvnService {
         };
         let remotes = lqx_ovsdb::remote::parse_list(&config.request.sb_remote)
             .map_err(|e| AgentError::Invalid(e.to_string()))?;
-        self.chassis.unregister(&config.system_id, &remotes).await?;
+        let tls = self.client_tls(&config.request)?;
+        self.chassis
+            .unregister(&config.system_id, &remotes, tls.as_ref())
+            .await?;
         let next = OvnState {
             schema_version: OvnState::SCHEMA_VERSION,
             chassis: None,
@@ -139,7 +249,7 @@ impl OvnService {
         persist(&self.store, &next).await?;
         *state = next;
         tracing::info!(system_id = config.system_id, "unregistered the OVN chassis");
-        Ok(self.chassis.observe(None, &[]).await)
+        Ok(self.chassis.observe(None, &[], None).await)
     }
 
     /// Re-applies the persisted registration, retrying until it holds
@@ -156,6 +266,8 @@ impl OvnService {
                 let validated =
                     lqx_ovn::validate(&config.request, &[config.request.encap_ip], true)
                         .map_err(AgentError::Invalid)?;
+                // Rewritten: the host's certificate may have been renewed.
+                let tls = self.chassis_tls(&config.request)?;
                 self.start_units().await?;
                 self.chassis
                     .register(
@@ -163,6 +275,7 @@ impl OvnService {
                             system_id: &config.system_id,
                             hostname: &hostname,
                             validated: &validated,
+                            tls: tls.as_ref(),
                         },
                         self.wait,
                     )

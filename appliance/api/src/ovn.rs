@@ -44,6 +44,13 @@ pub struct ChassisRequest {
     /// Provider networks: `PHYSNET:BRIDGE` pairs.
     #[serde(default)]
     pub bridge_mappings: Vec<String>,
+    /// For an `ssl:` southbound database: the PEM certificate of the
+    /// authority that signed its certificate. Default: the cluster's OVN
+    /// central's, when `sb_remote` is the central's. The host presents its
+    /// cluster certificate, so the database must trust the cluster's
+    /// authority (the admin bundle's `ca.crt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 /// The persisted chassis settings, as applied.

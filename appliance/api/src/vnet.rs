@@ -19,6 +19,13 @@ pub struct OvnCentral {
     /// The southbound database, same form; chassis registration uses it
     /// when given none.
     pub sb_remote: String,
+    /// For `ssl:` remotes: the PEM certificate of the authority that
+    /// signed the databases' certificates (which must name the addresses
+    /// dialled). Hosts present their cluster certificates, so the
+    /// databases must trust the cluster's authority (the admin bundle's
+    /// `ca.crt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 /// How far the northbound database carries the cluster's networks.

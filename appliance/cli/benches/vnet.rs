@@ -49,6 +49,7 @@ async fn main() {
         .set_ovn_central(&OvnCentral {
             nb_remote: central.nb.server.tcp_remote(),
             sb_remote: central.sb.server.tcp_remote(),
+            ca_cert: None,
         })
         .await
         .expect("central");

@@ -263,6 +263,10 @@ pub enum OvnCommand {
         /// Provider networks, PHYSNET:BRIDGE, comma-separated.
         #[arg(long, value_name = "MAPPINGS", value_delimiter = ',')]
         bridge_mappings: Vec<String>,
+        /// For an ssl: database: a PEM file of the authority that signed
+        /// its certificate; default the cluster's central's.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<std::path::PathBuf>,
     },
     /// Configured values, and whether the southbound database lists this
     /// chassis.
@@ -279,6 +283,12 @@ pub enum OvnCommand {
         /// Southbound, same form.
         #[arg(long, value_name = "REMOTES")]
         sb_remote: Option<String>,
+        /// For ssl: remotes: a PEM file of the authority that signed the
+        /// databases' certificates. They must trust the cluster's
+        /// authority (the admin bundle's ca.crt): hosts present their
+        /// cluster certificates.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<std::path::PathBuf>,
     },
     /// How far OVN's northbound database carries the cluster's networks.
     Sync,

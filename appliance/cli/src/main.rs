@@ -138,8 +138,9 @@ async fn run(args: Args) -> Result<(), ClientError> {
                 OvnCommand::Central {
                     nb_remote,
                     sb_remote,
+                    ca_cert,
                 },
-        } => vnet::central(&client, nb_remote, sb_remote, args.json).await?,
+        } => vnet::central(&client, nb_remote, sb_remote, ca_cert, args.json).await?,
         Command::Ovn {
             command: OvnCommand::Sync,
         } => vnet::sync(&client, args.json).await?,
@@ -183,6 +184,7 @@ async fn run(args: Args) -> Result<(), ClientError> {
                     encap_ip,
                     encap_type,
                     bridge_mappings,
+                    ca_cert,
                 } => {
                     let request = ChassisRequest {
                         sb_remote,
@@ -192,6 +194,7 @@ async fn run(args: Args) -> Result<(), ClientError> {
                             EncapArg::Vxlan => EncapType::Vxlan,
                         },
                         bridge_mappings,
+                        ca_cert: ca_cert.as_deref().map(read_pem).transpose()?,
                     };
                     client.register_chassis(&request).await?
                 }
@@ -420,6 +423,19 @@ async fn volume(client: &Client, command: VolumeCommand, json: bool) -> Result<(
 }
 
 /// A bad argument, said before the agent is asked anything.
+/// A PEM file's text, for a request.
+pub(crate) fn read_pem(path: &std::path::Path) -> Result<String, ClientError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(invalid(format!(
+            "{}: not a PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
 pub(crate) fn invalid(message: String) -> ClientError {
     ClientError::Api {
         status: 422,

@@ -739,26 +739,36 @@ pub async fn central(
     client: &Client,
     nb_remote: Option<String>,
     sb_remote: Option<String>,
+    ca_cert: Option<std::path::PathBuf>,
     json: bool,
 ) -> Result<(), ClientError> {
-    let central = match (nb_remote, sb_remote) {
-        (Some(nb_remote), Some(sb_remote)) => {
+    let central = match (nb_remote, sb_remote, ca_cert) {
+        (Some(nb_remote), Some(sb_remote), ca_cert) => {
             client
                 .set_ovn_central(&OvnCentral {
                     nb_remote,
                     sb_remote,
+                    ca_cert: ca_cert.as_deref().map(crate::read_pem).transpose()?,
                 })
                 .await?
         }
-        (None, None) => client.ovn_central().await?,
+        (None, None, None) => client.ovn_central().await?,
         _ => {
             return Err(invalid(
-                "give both --nb-remote and --sb-remote, or neither".into(),
+                "give both --nb-remote and --sb-remote (and --ca-cert for ssl:), or nothing".into(),
             ));
         }
     };
     show(json, &central, |c| {
-        format!("northbound: {}\nsouthbound: {}\n", c.nb_remote, c.sb_remote)
+        let tls = if c.ca_cert.is_some() {
+            "TLS: servers checked against the given authority\n"
+        } else {
+            ""
+        };
+        format!(
+            "northbound: {}\nsouthbound: {}\n{tls}",
+            c.nb_remote, c.sb_remote
+        )
     });
     Ok(())
 }

@@ -64,20 +64,7 @@ async fn networks_routers_groups_ips_and_balancers_reach_ovn() {
     // chassis on the cluster's southbound database.
     let ovs = OvnHost::start();
     let ovs_db = ovs.ovs.server.unix_remote();
-    // A port of its own: an agent of another test without --address holds
-    // the wildcard 8443.
-    let mut host = ClusterHost::start_with(
-        ADDRESS,
-        &[
-            "--api-port",
-            "18101",
-            "--ovs-db",
-            &ovs_db,
-            "--ovn-wait",
-            "20",
-        ],
-    )
-    .await;
+    let mut host = ClusterHost::start_chassis(ADDRESS, 18101, &ovs_db).await;
     host.init(&[]);
     assert_refused(
         host.lqx(&["ovn", "register", "--encap-ip", "127.0.0.1"]),

@@ -36,6 +36,16 @@ impl ClusterHost {
         Self::launch(Vec::new(), address, extra).await
     }
 
+    /// Starts an agent on `address` that registers as an OVN chassis in
+    /// the Open_vSwitch database `ovs_db` (waiting up to 20 s for
+    /// ovn-controller), its API on `api_port`: an agent of another test
+    /// without `--address` holds the wildcard 8443.
+    pub async fn start_chassis(address: &str, api_port: u16, ovs_db: &str) -> Self {
+        let port = api_port.to_string();
+        let args = ["--api-port", &port, "--ovs-db", ovs_db, "--ovn-wait", "20"];
+        Self::launch(Vec::new(), address, &args).await
+    }
+
     /// Starts an agent on `address` through `prefix` (`ip netns exec NS`).
     pub async fn start_through(prefix: Vec<String>, address: &str) -> Self {
         Self::launch(prefix, address, &[]).await

@@ -110,6 +110,9 @@ impl OvnState {
                 EncapType::Geneve
             },
             bridge_mappings: split_list(self.mappings.value()),
+            // The cluster's central's, when its southbound database is
+            // the one asked for.
+            ca_cert: None,
         };
         if let Err(problems) = lqx_ovn::validate(&request, addresses, false) {
             for line in problems.lines() {

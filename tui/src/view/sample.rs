@@ -278,6 +278,7 @@ pub fn sample_chassis() -> lqx_api::ChassisStatus {
                     .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
                 encap_type: lqx_api::EncapType::Geneve,
                 bridge_mappings: vec!["physnet:br-ex".into()],
+                ca_cert: None,
             },
             system_id: "00000000-0000-0000-0000-000000001234".into(),
             registered_at: sample_now(),

@@ -41,16 +41,25 @@ pub async fn post_chassis(
     State(agent): State<Arc<Agent>>,
     ApiJson(mut request): ApiJson<ChassisRequest>,
 ) -> Result<Json<ChassisStatus>, ApiError> {
+    let central = match agent.vnet().state().await {
+        Ok(state) => state.central,
+        Err(_) => None,
+    };
     if request.sb_remote.trim().is_empty() {
-        let central = match agent.vnet().state().await {
-            Ok(state) => state.central,
-            Err(_) => None,
-        };
-        request.sb_remote = central.map(|c| c.sb_remote).ok_or_else(|| {
-            AgentError::Invalid(
-                "no southbound database given, and the cluster has no OVN central set".into(),
-            )
-        })?;
+        request.sb_remote = central
+            .as_ref()
+            .map(|c| c.sb_remote.clone())
+            .ok_or_else(|| {
+                AgentError::Invalid(
+                    "no southbound database given, and the cluster has no OVN central set".into(),
+                )
+            })?;
+    }
+    // The central's database: its authority too, unless another is given.
+    if request.ca_cert.is_none()
+        && let Some(central) = central.filter(|c| c.sb_remote == request.sb_remote)
+    {
+        request.ca_cert = central.ca_cert;
     }
     let facts = agent.facts().await?;
     let addresses: Vec<std::net::IpAddr> = facts

@@ -94,12 +94,26 @@ pub async fn put_central(
         ("nb_remote", &request.nb_remote),
         ("sb_remote", &request.sb_remote),
     ] {
-        if let Err(e) = lqx_ovsdb::remote::parse_list(text) {
-            problems.push(format!("{what}: {e}"));
+        match lqx_ovsdb::remote::parse_list(text) {
+            Ok(remotes) => {
+                problems.extend(lqx_ovn::ca_problem(
+                    what,
+                    &remotes,
+                    request.ca_cert.as_deref(),
+                ));
+            }
+            Err(e) => problems.push(format!("{what}: {e}")),
         }
     }
+    problems.dedup();
     if !problems.is_empty() {
         return Err(AgentError::Invalid(problems.join("; ")).into());
+    }
+    // The authority must make a TLS configuration with this host's
+    // certificate: a bad PEM is refused now, not at the first connection.
+    if let Some(ca) = &request.ca_cert {
+        let remote = agent.cluster().host_tls()?;
+        crate::ovn::ovsdb_tls(&remote, ca)?;
     }
     agent
         .vnet()

@@ -151,6 +151,12 @@ impl ClusterService {
         let _ = self.remote.set(remote);
     }
 
+    /// The remote API's certificates (the host's, for TLS to other
+    /// services).
+    pub fn host_tls(&self) -> Result<Arc<RemoteTls>, AgentError> {
+        self.remote().cloned()
+    }
+
     fn remote(&self) -> Result<&Arc<RemoteTls>, AgentError> {
         self.remote.get().ok_or_else(|| {
             AgentError::Unavailable("the remote API is not served on this host".into())

@@ -33,6 +33,8 @@ pub struct RemoteTls {
     current: RwLock<Current>,
     // Serialises changes: a renewal must not undo a join's switch.
     changing: tokio::sync::Mutex<()>,
+    // Counts host certificates issued, for whoever copies it elsewhere.
+    issued: tokio::sync::watch::Sender<u64>,
 }
 
 impl RemoteTls {
@@ -55,7 +57,14 @@ impl RemoteTls {
                 host: prepared.host,
             }),
             changing: tokio::sync::Mutex::new(()),
+            issued: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Changes whenever a new host certificate is in force (a renewal, a
+    /// join or a leave).
+    pub fn issued(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.issued.subscribe()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
@@ -70,6 +79,16 @@ impl RemoteTls {
     /// This host as a client of other hosts of its authority.
     pub fn client(&self) -> Arc<rustls::ClientConfig> {
         Arc::clone(&self.read().client)
+    }
+
+    /// The host's certificate and key in force (presented to servers of
+    /// other authorities that trust this one: OVN's central databases).
+    pub fn host_identity(&self) -> lqx_pki::Identity {
+        let current = self.read();
+        lqx_pki::Identity {
+            cert_pem: current.host.cert_pem.clone(),
+            key_pem: current.host.key_pem.clone(),
+        }
     }
 
     /// The fingerprint of the authority in force.
@@ -105,6 +124,7 @@ impl RemoteTls {
             fingerprint: prepared.fingerprint,
             host: prepared.host,
         };
+        self.issued.send_modify(|n| *n += 1);
         Ok(fingerprint)
     }
 

@@ -14,9 +14,10 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// The writer's connections, for the central databases they were made
-/// for.
+/// for and the host certificate they present.
 struct Connected {
     central: OvnCentral,
+    certificate: Option<String>,
     writer: NbWriter,
 }
 
@@ -118,7 +119,23 @@ async fn round(
     let Some(central) = state.central.clone() else {
         return Ok(());
     };
-    if connected.as_ref().is_none_or(|c| c.central != central) {
+    // With TLS, the host's certificate in force: a renewed one makes new
+    // sessions (the old ones would fail once it expires).
+    let tls = match &central.ca_cert {
+        Some(ca) => {
+            let remote = service.cluster.host_tls()?;
+            Some((
+                remote.host_identity().cert_pem,
+                crate::ovn::ovsdb_tls(&remote, ca)?,
+            ))
+        }
+        None => None,
+    };
+    let certificate = tls.as_ref().map(|(cert, _)| cert.clone());
+    if connected
+        .as_ref()
+        .is_none_or(|c| c.central != central || c.certificate != certificate)
+    {
         let nb = lqx_ovsdb::remote::parse_list(&central.nb_remote)
             .map_err(|e| AgentError::Invalid(e.to_string()))?;
         let sb = lqx_ovsdb::remote::parse_list(&central.sb_remote)
@@ -131,7 +148,8 @@ async fn round(
             .map_or_else(|| service.host_id.to_string(), |c| c.id.to_string());
         *connected = Some(Connected {
             central: central.clone(),
-            writer: NbWriter::start(nb, sb, owner),
+            certificate,
+            writer: NbWriter::start(nb, sb, owner, tls.map(|(_, settings)| settings)),
         });
     }
     let writer = &connected.as_ref().expect("set above").writer;
