@@ -123,10 +123,12 @@ impl OvnService {
     /// ovn-controller: the files it reads are (re)written with the host's
     /// certificate in force, the key readable by root only.
     fn chassis_tls(&self, request: &ChassisRequest) -> Result<Option<ChassisTls>, AgentError> {
-        let Some(settings) = self.client_tls(request)? else {
+        let Some(ca) = request.ca_cert.as_deref() else {
             return Ok(None);
         };
-        let identity = self.remote_tls()?.host_identity();
+        let remote = self.remote_tls()?;
+        let settings = ovsdb_tls(remote, ca)?;
+        let identity = remote.host_identity();
         let dir = self.store.path().join(TLS_DIR);
         let failed = |path: &std::path::Path| {
             let path = path.to_owned();
@@ -140,13 +142,9 @@ impl OvnService {
             ca_cert: dir.join("sb-ca.crt"),
         };
         for (path, text, mode) in [
-            (&tls.private_key, &identity.key_pem, 0o600),
-            (&tls.certificate, &identity.cert_pem, 0o644),
-            (
-                &tls.ca_cert,
-                request.ca_cert.as_ref().expect("checked above"),
-                0o644,
-            ),
+            (&tls.private_key, identity.key_pem.as_str(), 0o600),
+            (&tls.certificate, identity.cert_pem.as_str(), 0o644),
+            (&tls.ca_cert, ca, 0o644),
         ] {
             lqx_store::atomic::write_file(path, text.as_bytes(), mode).map_err(failed(path))?;
         }

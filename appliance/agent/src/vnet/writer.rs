@@ -121,21 +121,20 @@ async fn round(
     };
     // With TLS, the host's certificate in force: a renewed one makes new
     // sessions (the old ones would fail once it expires).
-    let tls = match &central.ca_cert {
-        Some(ca) => {
-            let remote = service.cluster.host_tls()?;
-            Some((
-                remote.host_identity().cert_pem,
-                crate::ovn::ovsdb_tls(&remote, ca)?,
-            ))
-        }
+    let remote = match central.ca_cert {
+        Some(_) => Some(service.cluster.host_tls()?),
         None => None,
     };
-    let certificate = tls.as_ref().map(|(cert, _)| cert.clone());
+    let certificate = remote.as_ref().map(|r| r.host_identity().cert_pem);
     if connected
         .as_ref()
         .is_none_or(|c| c.central != central || c.certificate != certificate)
     {
+        // Built only for new sessions, not at every poll.
+        let tls = match (&remote, &central.ca_cert) {
+            (Some(remote), Some(ca)) => Some(crate::ovn::ovsdb_tls(remote, ca)?),
+            _ => None,
+        };
         let nb = lqx_ovsdb::remote::parse_list(&central.nb_remote)
             .map_err(|e| AgentError::Invalid(e.to_string()))?;
         let sb = lqx_ovsdb::remote::parse_list(&central.sb_remote)
@@ -149,7 +148,7 @@ async fn round(
         *connected = Some(Connected {
             central: central.clone(),
             certificate,
-            writer: NbWriter::start(nb, sb, owner, tls.map(|(_, settings)| settings)),
+            writer: NbWriter::start(nb, sb, owner, tls),
         });
     }
     let writer = &connected.as_ref().expect("set above").writer;

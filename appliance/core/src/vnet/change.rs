@@ -34,6 +34,18 @@ fn physnet_ok(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
 }
 
+/// The parsed value, or none with the error added to `problems` (so every
+/// problem of a request is reported at once).
+fn noted<T>(parsed: Option<Result<T, VnetError>>, problems: &mut Vec<String>) -> Option<T> {
+    match parsed.transpose() {
+        Ok(value) => value,
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    }
+}
+
 fn missing(what: &str, name: &str) -> VnetError {
     VnetError::NotFound(format!("no {what} {name:?}"))
 }
@@ -71,13 +83,7 @@ impl VnetState {
             )));
         }
         let mut problems = Vec::new();
-        let subnet = match spec.subnet.as_deref().map(parse_subnet).transpose() {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(e.to_string());
-                None
-            }
-        };
+        let subnet = noted(spec.subnet.as_deref().map(parse_subnet), &mut problems);
         if let Some(net) = subnet {
             let gateway = spec
                 .gateway
@@ -89,13 +95,7 @@ impl VnetState {
         } else if spec.subnet.is_none() && spec.gateway.is_some() {
             problems.push("a gateway needs a subnet".into());
         }
-        let subnet6 = match spec.subnet6.as_deref().map(parse_subnet6).transpose() {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(e.to_string());
-                None
-            }
-        };
+        let subnet6 = noted(spec.subnet6.as_deref().map(parse_subnet6), &mut problems);
         if let Some(net) = subnet6 {
             let gateway = spec
                 .gateway6

@@ -273,17 +273,24 @@ fn dhcp6_options(net: &lqx_core::vnet::NetworkRecord) -> Vec<(&'static str, Stri
         ("server_id", router_port_mac(net.id, net.id)),
         ("dhcpv6_stateless", "true".to_owned()),
     ];
-    let dns: Vec<String> = net
+    options.extend(dns_servers(net, IpAddr::is_ipv6).map(|d| ("dns_server", d)));
+    options
+}
+
+/// The network's DNS servers of one family (`keep`) as a DHCP option
+/// value (`{a, b}`), if it has any.
+fn dns_servers(
+    net: &lqx_core::vnet::NetworkRecord,
+    keep: impl Fn(&IpAddr) -> bool,
+) -> Option<String> {
+    let list: Vec<String> = net
         .spec
         .dns
         .iter()
-        .filter(|d| d.is_ipv6())
+        .filter(|d| keep(d))
         .map(ToString::to_string)
         .collect();
-    if !dns.is_empty() {
-        options.push(("dns_server", format!("{{{}}}", dns.join(", "))));
-    }
-    options
+    (!list.is_empty()).then(|| format!("{{{}}}", list.join(", ")))
 }
 
 /// A router port's advertisements on an attached network with an IPv6
@@ -339,15 +346,7 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
                 ("server_id", gw),
                 ("server_mac", mac),
             ];
-            let list: Vec<String> = spec
-                .dns
-                .iter()
-                .filter(|d| d.is_ipv4())
-                .map(ToString::to_string)
-                .collect();
-            if !list.is_empty() {
-                options.push(("dns_server", format!("{{{}}}", list.join(", "))));
-            }
+            options.extend(dns_servers(net, IpAddr::is_ipv4).map(|d| ("dns_server", d)));
             if let Some(mtu) = spec.mtu {
                 options.push(("mtu", mtu.to_string()));
             }
@@ -405,7 +404,8 @@ pub fn desired_rows(state: &VnetState, chassis: &[GatewayCandidate]) -> Vec<Desi
         } else {
             vec![]
         };
-        let dhcp6 = if net.spec.dhcp && port.ip6.is_some() && net.spec.subnet6.is_some() {
+        // A port has an IPv6 address only on a network with an IPv6 subnet.
+        let dhcp6 = if net.spec.dhcp && port.ip6.is_some() {
             vec![r(DHCP, format!("dhcp6:{}", net.id))]
         } else {
             vec![]

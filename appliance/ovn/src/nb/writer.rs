@@ -90,17 +90,10 @@ impl NbWriter {
 
     /// The chassis the southbound database lists, by name.
     pub fn chassis(&self) -> Vec<String> {
-        let mut names = self
-            .sb_chassis
-            .read(|r| {
-                tables::rows::<tables::Chassis>(r)
-                    .into_iter()
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        self.gateway_candidates()
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
     }
 
     /// The chassis with the provider networks each has a bridge for, for
